@@ -142,7 +142,6 @@ MODEL_KEYS = {
         _k("embedding", _choice(["default", "diagonal"]), "embedding init: N(0,1) or the 'diagonal hat' matrix"),
         _k("d_state", lambda k, v: _int(k, v), "mamba state size"),
         _k("dtinit", _choice(["torch", "mamba"]), "mamba dt projection init: torch Linear default (original) or official Mamba"),
-        _k("scan", _choice(["sequential", "chunked"]), "mamba selective scan implementation"),
     ]
 }
 TRAIN_KEYS = {
@@ -176,7 +175,7 @@ MODEL_DEFAULTS = {
     "conv": {"l": 6, "ch": 64, "ks": 9, "dil": 1, "attn": 0, "qkv": "QK", "attnact": "elu+1",
              "norm": "none", "embedding": "default"},
     "lstm": {"l": 6, "ch": 64},
-    "mamba": {"l": 6, "ch": 32, "d_state": 16, "dtinit": "torch", "scan": "sequential"},
+    "mamba": {"l": 6, "ch": 32, "d_state": 16, "dtinit": "torch"},
 }
 COMMON_DEFAULTS = {
     "task": "program", "model": "conv",

@@ -1,0 +1,65 @@
+"""ConvText: byte embedding -> residual dilated Conv1d layers (optionally with self-attention)
+-> output head tied to the embedding. Bidirectional (non-causal), as the original."""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .attention import linear_attention
+
+VOCAB = 256
+
+
+def diagonal_embedding(channels: int) -> torch.Tensor:
+    """The 'diagonal hat' init: each byte a linear interpolation between adjacent channels."""
+    i = torch.arange(VOCAB, dtype=torch.float64)[:, None]
+    c = torch.arange(channels, dtype=torch.float64)[None, :]
+    if channels <= VOCAB:
+        e = 1 - (c - i * (channels - 1) / (VOCAB - 1)).abs()
+    else:
+        e = 1 - (i - c * (VOCAB - 1) / (channels - 1)).abs()
+    return e.clamp(min=0).float()
+
+
+class ConvLayer(nn.Module):
+    """norm -> Conv1d (C -> m*C) -> [attention] -> GELU -> + residual (un-normalised input)."""
+
+    def __init__(self, ch: int, ks: int, dil: int, attn, qkv: str, attnact: str, norm: bool):
+        super().__init__()
+        self.attn, self.qkv, self.attnact = attn, qkv, attnact
+        self.invented = len(qkv) if attn else 1
+        self.norm = nn.BatchNorm1d(ch) if norm else None
+        self.conv = nn.Conv1d(ch, self.invented * ch, ks, dilation=dil, padding=(ks // 2) * dil)
+        self.mha = nn.MultiheadAttention(ch, attn, batch_first=True) if attn not in (0, "T") else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B, C, L]
+        xn = self.norm(x) if self.norm is not None else x
+        y = self.conv(xn)
+        if self.attn:
+            parts = dict(zip(self.qkv, y.chunk(self.invented, dim=1)))
+            q, k, v = (parts.get(n, xn).transpose(1, 2) for n in "QKV")
+            if self.mha is not None:
+                y = self.mha(q, k, v, need_weights=False)[0]
+            else:
+                y = linear_attention(q, k, v, self.attnact)
+            y = y.transpose(1, 2)
+        return F.gelu(y) + x
+
+
+class ConvText(nn.Module):
+    def __init__(self, l: int, ch: int, ks: int, dil: list, attn: list, qkv: str, attnact: str,
+                 norm: str, embedding: str):
+        super().__init__()
+        self.embedding = nn.Embedding(VOCAB, ch)
+        if embedding == "diagonal":
+            with torch.no_grad():
+                self.embedding.weight.copy_(diagonal_embedding(ch))
+        self.layers = nn.ModuleList(
+            ConvLayer(ch, ks, dil[i], attn[i], qkv, attnact, norm == "bn" and i < l - 1) for i in range(l))
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:  # [B, L] -> [B, L, 256]
+        x = self.embedding(ids).transpose(1, 2)
+        for layer in self.layers:
+            x = layer(x)
+        return x.transpose(1, 2) @ self.embedding.weight.t()

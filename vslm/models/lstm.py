@@ -1,0 +1,17 @@
+"""LSTM baseline: embedding -> unidirectional (causal) multi-layer LSTM -> tied head."""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+VOCAB = 256
+
+
+class LSTMText(nn.Module):
+    def __init__(self, l: int, ch: int):
+        super().__init__()
+        self.embedding = nn.Embedding(VOCAB, ch)
+        self.lstm = nn.LSTM(ch, ch, num_layers=l, batch_first=True)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.lstm(self.embedding(ids))[0] @ self.embedding.weight.t()

@@ -1,0 +1,284 @@
+"""One training run (one cell, one trial), as the original trained it.
+
+AdamW (lr 5e-4, weight decay 0.01), batch 64, cosine decay to 0 over
+sched-samples / bs steps with no warmup, cross-entropy over all positions,
+optional gradient value clipping; epochs of 100,000 fresh samples (short last
+batch); validation every val-every samples and at the end. The run directory
+holds metrics.json, curve.csv, examples.txt/png and a checkpoint to resume from.
+"""
+from __future__ import annotations
+
+import math
+import platform
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import __version__
+from .examples import examples_png, examples_text
+from .metrics import NAMES, Accumulator, batch_stats
+from .models import build_model, count_params
+from .rundir import atomic_write, load_checkpoint, read_json, save_checkpoint, write_json
+from .settings import run_key
+from .tasks import Samples, train_stream, validation_set
+
+CURVE_EVERY = 10_000  # samples between training-curve rows
+CHECKPOINT_SECONDS = 120
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+def to_batch(s: Samples, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Target and masked input, cut to the longest text of the batch (the rest is space padding)."""
+    width = int(s.length.max())
+    target = torch.from_numpy(s.text[:, :width].astype(np.int64))
+    masked = torch.from_numpy(s.masked()[:, :width].astype(np.int64))
+    return target.to(device, non_blocking=True), masked.to(device, non_blocking=True)
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).parent)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+class Run:
+    def __init__(self, settings: dict, out: Path, log=print):
+        self.s, self.out, self.log = settings, Path(out), log
+        self.key = run_key(settings)
+        self.device = pick_device(settings["device"])
+        if settings["threads"]:
+            torch.set_num_threads(settings["threads"])
+        # Denormal floats (softmax tails of the tied head) slow CPU matmuls about 2x;
+        # flushing them changes only values below 1.2e-38.
+        torch.set_flush_denormal(True)
+        torch.manual_seed(settings["seed"])
+        self.model = build_model(settings).to(self.device)
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=settings["lr"], weight_decay=settings["wd"])
+        self.validation = validation_set(settings)
+        self.stream = train_stream(settings, self.validation)
+        self.samples = self.step = self.epoch = self.batch_in_epoch = 0
+        self.train_time = 0.0
+        self.curve: list[dict] = []
+        self.train_acc = Accumulator()
+        self.last_validation: dict = {}
+        self.status = "running"
+
+    # ------------------------------------------------------------ state
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.out / "checkpoint.pt"
+
+    def state(self) -> dict:
+        return {"run_key": self.key, "model": self.model.state_dict(), "opt": self.opt.state_dict(),
+                "samples": self.samples, "step": self.step, "epoch": self.epoch,
+                "batch_in_epoch": self.batch_in_epoch, "train_time": self.train_time, "curve": self.curve,
+                "train_acc": self.train_acc.state(), "last_validation": self.last_validation}
+
+    def resume(self) -> None:
+        state, problem = load_checkpoint(self.checkpoint_path, self.key)
+        if problem:
+            bad = self.checkpoint_path.with_name("checkpoint.pt.unusable")
+            self.checkpoint_path.replace(bad)
+            self.log(f"checkpoint {self.checkpoint_path} is {problem}: kept as {bad.name}, starting from scratch")
+            return
+        if state is None:
+            return
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["opt"])
+        for k in ("samples", "step", "epoch", "batch_in_epoch", "train_time", "curve", "last_validation"):
+            setattr(self, k, state[k])
+        self.train_acc.load(state["train_acc"], self.device)
+        self.log(f"resuming {self.key} at {self.samples:,} samples")
+
+    # ------------------------------------------------------------ steps
+
+    def lr_at(self, step: int) -> float:
+        total = max(1, self.s["sched-samples"] // self.s["bs"])
+        return self.s["lr"] * (1 + math.cos(math.pi * step / total)) / 2
+
+    def autocast(self):
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.s["precision"] == "bf16")
+
+    def train_step(self, target, masked) -> torch.Tensor:
+        self.model.train(True)
+        for group in self.opt.param_groups:
+            group["lr"] = self.lr_at(self.step)
+        with self.autocast():
+            logits = self.model(masked)
+        loss, vec = batch_stats(logits, target, masked)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.s["gc"]:
+            torch.nn.utils.clip_grad_value_(self.model.parameters(), self.s["gc"])
+        self.opt.step()
+        return vec
+
+    @torch.no_grad()
+    def predict(self, part: Samples):
+        """-> (logits, target, masked input) of one validation batch, in the validation mode."""
+        self.model.train(self.s["valmode"] == "train")
+        target, masked = to_batch(part, self.device)
+        with self.autocast():
+            return self.model(masked), target, masked
+
+    def validate(self) -> dict:
+        acc, bs = Accumulator(), self.s["bs"]
+        for i in range(0, len(self.validation), bs):
+            acc.add(batch_stats(*self.predict(self.validation.take(slice(i, i + bs))))[1])
+        values = {f"validation_{k}": v for k, v in acc.means().items()}
+        values.update({f"validation_{k}_exact": v for k, v in acc.exact().items()})
+        return values
+
+    # ------------------------------------------------------------ the loop
+
+    def batches(self):
+        """Training batches from the current position on, each epoch regenerated from its seed."""
+        bs, n = self.s["bs"], self.s["epoch"]
+        while True:
+            data = self.stream.epoch(self.epoch)
+            while self.batch_in_epoch * bs < n:
+                i = self.batch_in_epoch * bs
+                yield data.take(slice(i, min(i + bs, n)))
+                self.batch_in_epoch += 1
+            self.epoch, self.batch_in_epoch = self.epoch + 1, 0
+
+    def sync(self):
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+
+    def curve_row(self, split: str, values: dict) -> dict:
+        row = {"samples": self.samples, "split": split, "train_time_s": round(self.train_time, 3)}
+        row.update({n: values[f"{split}_{n}"] for n in NAMES})
+        self.curve.append(row)
+        return row
+
+    def train(self, progress=None) -> dict:
+        budget, every = self.s["samples"], self.s["val-every"]
+        last_ckpt = time.monotonic()
+        t0 = time.perf_counter()
+        for part in self.batches():
+            if self.samples >= budget:
+                break
+            part = part.take(slice(0, budget - self.samples))
+            target, masked = to_batch(part, self.device)
+            self.train_acc.add(self.train_step(target, masked))
+            before, self.samples, self.step = self.samples, self.samples + len(part), self.step + 1
+            if progress:
+                progress.update(len(part))
+            crossed_log = self.samples // CURVE_EVERY > before // CURVE_EVERY or self.samples >= budget
+            crossed_val = self.samples // every > before // every or self.samples >= budget
+            if not (crossed_log or crossed_val):
+                continue
+            self.sync()
+            self.train_time += time.perf_counter() - t0
+            means = self.train_acc.means()
+            self.train_acc = Accumulator()
+            self.curve_row("train", {f"train_{k}": v for k, v in means.items()})
+            if not math.isfinite(means["loss"]):
+                self.status = "diverged"
+                self.log(f"{self.key}: loss is {means['loss']} at {self.samples:,} samples: diverged")
+                break
+            if crossed_val:
+                values = self.validate()
+                self.last_validation = {"samples": self.samples, **values}
+                self.curve_row("validation", values)
+                self.report(values, progress)
+            if crossed_val or time.monotonic() - last_ckpt > CHECKPOINT_SECONDS:
+                self.batch_in_epoch += 1  # the checkpoint resumes after this batch
+                save_checkpoint(self.checkpoint_path, self.state())
+                self.batch_in_epoch -= 1
+                last_ckpt = time.monotonic()
+            t0 = time.perf_counter()
+        if self.status == "running":
+            self.status = "done"
+        return self.finish()
+
+    def report(self, values: dict, progress) -> None:
+        text = (f"{self.samples:>10,} samples  val loss {values['validation_loss']:.4g}  "
+                f"mask err {values['validation_mask_error%']:.3f}%  sample err {values['validation_sample_error%']:.3f}%")
+        if progress:
+            progress.set_postfix_str(text.split("samples  ")[1])
+        else:
+            self.log(f"{self.key} {text}")
+
+    # ------------------------------------------------------------ outputs
+
+    def finish(self) -> dict:
+        if self.status == "diverged":
+            values = {k: None for k in self.validate()}
+        elif self.last_validation.get("samples") == self.samples:
+            values = {k: v for k, v in self.last_validation.items() if k != "samples"}
+        else:
+            values = self.validate()
+        train_last = next((r for r in reversed(self.curve) if r["split"] == "train"), {})
+        metrics = dict(values)
+        metrics.update({f"train_{n}": train_last.get(n) for n in NAMES})
+        metrics.update({"model_params": count_params(self.model), "train_time_s": self.train_time,
+                        "throughput": self.samples / self.train_time if self.train_time else None})
+        result = {
+            "run_key": self.key, "status": self.status, "samples": self.samples, "metrics": metrics,
+            "settings": {k: v for k, v in self.s.items() if k not in ("progress",)},
+            "provenance": {"vslm": __version__, "git_commit": git_commit(), "host": socket.gethostname(),
+                           "device": str(self.device), "device_name": device_name(self.device),
+                           "threads": torch.get_num_threads(), "torch": torch.__version__,
+                           "python": platform.python_version(),
+                           "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
+        }
+        self.write_curve()
+        part = self.validation.take(slice(0, self.s["bs"]))
+        logits, target, masked = (t.float().cpu().numpy() if t.is_floating_point() else t.cpu().numpy()
+                                  for t in self.predict(part))
+        output = logits.argmax(-1)
+        atomic_write(self.out / "examples.txt", examples_text(target, masked, output, part.length))
+        atomic_write(self.out / "examples.png", examples_png(target, masked, output, part.length))
+        write_json(self.out / "metrics.json", result)
+        return result
+
+    def write_curve(self) -> None:
+        cols = ["samples", "split", *NAMES, "train_time_s"]
+        lines = [",".join(cols)]
+        for r in self.curve:
+            lines.append(",".join(f"{r[c]:.6g}" if isinstance(r[c], float) else str(r[c]) for c in cols))
+        atomic_write(self.out / "curve.csv", "\n".join(lines) + "\n")
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return platform.processor() or platform.machine()
+
+
+def run(settings: dict, out: Path, log=print) -> dict:
+    """Train one run into `out`, resuming from its checkpoint; a finished run is returned as is."""
+    out = Path(out)
+    done = out / "metrics.json"
+    if done.exists():
+        result = read_json(done)
+        if result.get("run_key") == run_key(settings) and result.get("status") in ("done", "diverged"):
+            log(f"{out}: already finished ({result['status']})")
+            return result
+    r = Run(settings, out, log)
+    r.resume()
+    progress = None
+    if settings["progress"] and sys.stderr.isatty():
+        from tqdm import tqdm
+        progress = tqdm(total=settings["samples"], initial=r.samples, unit="sample", unit_scale=True)
+    try:
+        return r.train(progress)
+    finally:
+        if progress:
+            progress.close()
