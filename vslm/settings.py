@@ -202,6 +202,11 @@ def _lookup(key: str) -> Key:
     return Key(key, k.parse, k.help, k.in_run_key) if base != key else k
 
 
+def parse_value(key: str, raw: Any) -> Any:
+    """One setting's value in normalised form (per-layer lists not yet expanded)."""
+    return _lookup(key).parse(key, raw)
+
+
 def parse_assignments(pairs: list[str]) -> dict:
     """``["l=3", "dil=3,5,1"]`` -> raw dict (values parsed by `resolve`)."""
     out = {}
@@ -209,7 +214,8 @@ def parse_assignments(pairs: list[str]) -> dict:
         if "=" not in pair:
             raise SettingsError(pair, "", "expected key=value")
         key, value = pair.split("=", 1)
-        _lookup(key.strip())
+        if key.strip().removeprefix("val-") not in ALL_KEYS:
+            raise SettingsError(key.strip(), value.strip(), "unknown setting (see `vslm train --help`)")
         out[key.strip()] = value.strip()
     return out
 

@@ -1,0 +1,128 @@
+"""The `vslm` command line: sample, params, train, plan."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+from .settings import (EXEC_KEYS, MODEL_KEYS, TASK_KEYS, TRAIN_KEYS, VALIDATION_KEYS, SettingsError,
+                       help_text, parse_assignments, resolve)
+
+EPILOG_TASK = "task settings (ranges as lo,hi; prefix val- for validation-only values, e.g. val-nops=5):\n"
+
+
+def _settings_help() -> str:
+    return "\n".join([
+        EPILOG_TASK + help_text(TASK_KEYS), "validation set:\n" + help_text(VALIDATION_KEYS),
+        "model settings:\n" + help_text(MODEL_KEYS), "training settings:\n" + help_text(TRAIN_KEYS),
+        "execution (not part of the run key):\n" + help_text(EXEC_KEYS)])
+
+
+def _defaults_help() -> str:
+    from .settings import COMMON_DEFAULTS, MODEL_DEFAULTS, TASK_DEFAULTS
+    lines = ["defaults:"]
+    for name, d in [("common", COMMON_DEFAULTS), *TASK_DEFAULTS.items(), *MODEL_DEFAULTS.items()]:
+        lines.append(f"  {name:<8} " + " ".join(f"{k}={v}" for k, v in d.items()))
+    return "\n".join(lines)
+
+
+def cmd_sample(a) -> None:
+    from .tasks import make_task, train_stream, validation_set
+
+    raw = {"task": a.task, **parse_assignments(a.settings)}
+    if a.seed is not None:
+        raw["seed"] = a.seed
+    s = resolve(raw)
+    if a.split == "validation":
+        samples = make_task(s, "validation").python_samples(min(a.n, s["val-count"]), seed=s["val-seed"])
+    else:
+        samples = train_stream(s, validation_set(s)).epoch(0).take(slice(0, a.n))
+    rows = samples.masked() if a.masked else samples.text
+    for row, n in zip(rows, samples.length):
+        print(bytes(row[:n]).decode("ascii").replace("\0", "_" if a.masked else "\0"))
+
+
+def cmd_params(a) -> None:
+    from .models import build_model, count_params
+
+    print(count_params(build_model(resolve(parse_assignments(a.settings)))))
+
+
+def load_settings_file(path: str) -> dict:
+    try:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise SettingsError("SETTINGS", path, f"cannot read the settings file ({type(e).__name__})") from None
+    if not isinstance(data, dict):
+        raise SettingsError("SETTINGS", path, "expected a mapping of key: value")
+    return data
+
+
+def cmd_train(a) -> None:
+    from .train import run
+
+    raw = load_settings_file(a.settings) if a.settings else {}
+    raw.update(parse_assignments(a.set or []))
+    result = run(resolve(raw), Path(a.out))
+    m = result["metrics"]
+    print(f"{result['status']}: {result['samples']:,} samples, validation sample error "
+          f"{m['validation_sample_error%']}%, mask error {m['validation_mask_error%']}% -> {a.out}")
+
+
+def cmd_plan(a) -> None:
+    from .experiments import load_config, plan_table
+
+    print(plan_table(load_config(a.config, scale=a.scale)))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = argparse.ArgumentParser(prog="vslm", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("sample", help="print samples of a task", formatter_class=fmt,
+                       epilog=EPILOG_TASK + help_text(TASK_KEYS) + "\n" + _defaults_help())
+    s.add_argument("task", choices=["selcopy", "program"])
+    s.add_argument("settings", nargs="*", metavar="key=value")
+    s.add_argument("-n", type=int, default=10, help="number of samples (default 10)")
+    s.add_argument("--split", choices=["train", "validation"], default="train",
+                   help="train: the seeded training stream; validation: the fixed validation set")
+    s.add_argument("--seed", type=int, help="training stream seed (default 0)")
+    s.add_argument("--masked", action="store_true", help="print the masked model input (NUL shown as _)")
+    s.set_defaults(func=cmd_sample)
+
+    s = sub.add_parser("params", help="print a model's parameter count", formatter_class=fmt,
+                       epilog="model settings:\n" + help_text(MODEL_KEYS) + "\n" + _defaults_help())
+    s.add_argument("settings", nargs="*", metavar="key=value")
+    s.set_defaults(func=cmd_params)
+
+    s = sub.add_parser("train", help="train one run into a run directory", formatter_class=fmt,
+                       epilog=_settings_help() + "\n" + _defaults_help())
+    s.add_argument("settings", nargs="?", help="YAML file of settings (key: value)")
+    s.add_argument("--out", required=True, help="run directory (resumed if it holds a checkpoint)")
+    s.add_argument("--set", nargs="*", metavar="key=value", help="settings overriding the file")
+    s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("plan", help="runs, samples and estimated CPU-hours per experiment")
+    s.add_argument("--config", default="config.yaml")
+    s.add_argument("--scale", choices=["smoke", "cpu", "paper"], help="override the config's scale")
+    s.set_defaults(func=cmd_plan)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except SettingsError as e:
+        print(f"vslm: error: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""config -> experiments -> cells -> runs.
+
+An experiment (one table of the article) has base settings, a grid and/or an
+explicit list of cells, and a number of trials. A grid is a cartesian product in
+key order; a grid value that is a mapping (e.g. ``{l: 12, dil: ...}``) sets
+several keys together, which pairs values such as dilation lists with layer
+counts; ``exclude`` drops cells matching any of its partial settings. The scale
+(smoke, cpu, paper) overrides settings, trials and filters. Each (cell, trial)
+resolves to full settings whose hash is the run key (the run directory name),
+so a cell shared by several tables trains once.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .settings import SettingsError, format_value, resolve, run_key
+
+RUNS_DIR = "results/runs"
+
+
+class ConfigError(ValueError):
+    def __init__(self, where: str, message: str):
+        super().__init__(f"config {where}: {message}")
+
+
+@dataclass
+class Cell:
+    values: dict  # the grid/cell values that distinguish this cell (display)
+    runs: list = field(default_factory=list)  # [(trial, settings, key)]
+
+
+@dataclass
+class Experiment:
+    name: str
+    spec: dict
+    cells: list
+
+    @property
+    def keys(self) -> list[str]:
+        return [key for cell in self.cells for _, _, key in cell.runs]
+
+
+def _expand_grid(grid: dict) -> list[dict]:
+    axes = []
+    for key, values in grid.items():
+        values = values if isinstance(values, list) else [values]
+        values = [v for item in values for v in (item if isinstance(item, list) else [item])]
+        axes.append([v if isinstance(v, dict) else {key: v} for v in values])
+    return [{k: v for part in combo for k, v in part.items()} for combo in itertools.product(*axes)]
+
+
+def _matches(cell: dict, partial: dict) -> bool:
+    return all(str(cell.get(k)) == str(v) for k, v in partial.items())
+
+
+def scale_spec(config: dict, exp: dict, scale: str) -> dict:
+    """Scale overrides: the config's global ones, then the experiment's own."""
+    merged = dict(config.get("scales", {}).get(scale) or {})
+    own = (exp.get("scales") or {}).get(scale) or {}
+    merged["settings"] = {**(merged.get("settings") or {}), **(own.get("settings") or {})}
+    for k in ("trials", "exclude"):
+        if k in own:
+            merged[k] = own[k]
+    return merged
+
+
+def build_experiment(name: str, exp: dict, config: dict, scale: str) -> Experiment:
+    sc = scale_spec(config, exp, scale)
+    trials = min(exp.get("trials", 1), sc.get("trials", exp.get("trials", 1)))
+    grid_cells = _expand_grid(exp["grid"]) if exp.get("grid") else []
+    values_list = grid_cells + [dict(c) for c in exp.get("cells", [])]
+    exclude = list(exp.get("exclude", [])) + list(sc.get("exclude", []))
+    cells = []
+    for values in values_list:
+        if any(_matches(values, p) for p in exclude):
+            continue
+        cell = Cell(values)
+        for trial in range(1, trials + 1):
+            raw = {**exp.get("base", {}), **values, **sc["settings"], "seed": trial}
+            try:
+                settings = resolve(raw)
+            except SettingsError as e:
+                raise ConfigError(f"experiment {name}", str(e)) from None
+            settings.pop("progress")
+            cell.runs.append((trial, settings, run_key(settings)))
+        cells.append(cell)
+    if not cells:
+        raise ConfigError(f"experiment {name}", "has no cells (grid/cells empty or all excluded)")
+    return Experiment(name, exp, cells)
+
+
+def load_config(config, scale: str | None = None) -> dict:
+    """-> {name: Experiment}. `config` is a path or an already-loaded dict."""
+    if not isinstance(config, dict):
+        config = yaml.safe_load(Path(config).read_text())
+    scale = scale or config.get("scale", "cpu")
+    if scale not in (config.get("scales") or {}):
+        raise ConfigError("scale", f"{scale!r} is not one of {sorted(config.get('scales') or {})}")
+    return {name: build_experiment(name, exp, config, scale) for name, exp in config["experiments"].items()}
+
+
+def all_runs(experiments: dict) -> dict:
+    """run key -> settings, over all experiments (shared cells appear once)."""
+    return {key: s for e in experiments.values() for c in e.cells for _, s, key in c.runs}
+
+
+def cell_label(cell: Cell) -> str:
+    return " ".join(f"{k}={format_value(k, v)}" for k, v in cell.values.items())
+
+
+# Measured on the 2-core development machine (torch 2.13 CPU, one thread per job):
+# effective training GFLOP/s of the conv models; used only for the plan's estimate.
+EFFECTIVE_GFLOPS = {"conv": 40.0, "lstm": 20.0, "mamba": 1.0}
+
+
+def estimate_cpu_seconds(settings: dict) -> float:
+    """Rough training cost: 6 FLOPs per parameter and position (forward + backward)."""
+    from .models import build_model, count_params
+    from .tasks import make_task
+
+    params = count_params(build_model(settings))
+    length = make_task(settings).max_length
+    return settings["samples"] * 6 * params * length / (EFFECTIVE_GFLOPS[settings["model"]] * 1e9)
+
+
+def plan_table(experiments: dict) -> str:
+    from tabulate import tabulate
+
+    rows, seen, total = [], set(), [0, 0, 0.0]
+    for name, e in experiments.items():
+        new = [(k, s) for c in e.cells for _, s, k in c.runs if k not in seen]
+        seen.update(k for k, _ in new)
+        hours = sum(estimate_cpu_seconds(s) for _, s in new) / 3600
+        samples = sum(s["samples"] for _, s in new)
+        rows.append([name, len(e.cells), len(e.keys), len(new), f"{samples:,}", f"{hours:.2f}"])
+        total = [total[0] + len(new), total[1] + samples, total[2] + hours]
+    rows.append(["total", "", "", total[0], f"{total[1]:,}", f"{total[2]:.2f}"])
+    return tabulate(rows, headers=["experiment", "cells", "runs", "new runs", "samples", "est. CPU-hours"])

@@ -1,0 +1,18 @@
+# One job per (cell, trial); the run directory is named by the run key (content address).
+
+
+rule train:
+    output:
+        metrics="results/runs/{key}/metrics.json",
+        curve="results/runs/{key}/curve.csv",
+        examples=report("results/runs/{key}/examples.png", category="Validation examples"),
+        text="results/runs/{key}/examples.txt",
+    params:
+        settings=lambda wc: RUNS[wc.key],
+    log:
+        "results/logs/{key}.log",
+    threads: 1
+    resources:
+        gpu=GPU,
+    script:
+        "../scripts/train.py"
