@@ -10,7 +10,7 @@ from pathlib import Path
 import markdown
 
 from .claims import check_claims
-from .experiments import Experiment
+from .experiments import Experiment, all_runs
 from .rundir import atomic_write
 from .tables import build_rows, load_result
 
@@ -31,14 +31,12 @@ They are shown here only through their corrected re-runs, C-T1 to C-T3.
 
 
 def provenance(experiments: dict) -> str:
-    devices, torches, scales = Counter(), Counter(), Counter()
-    for e in experiments.values():
-        for c in e.cells:
-            for _, s, key in c.runs:
-                r = load_result(key)
-                if r and "provenance" in r:
-                    devices[f"{r['provenance']['device']} ({r['provenance']['device_name']})"] += 1
-                    torches[r["provenance"]["torch"]] += 1
+    devices, torches = Counter(), Counter()
+    for key in all_runs(experiments):
+        r = load_result(key)
+        if r and "provenance" in r:
+            devices[f"{r['provenance']['device']} ({r['provenance']['device_name']})"] += 1
+            torches[r["provenance"]["torch"]] += 1
     fmt = lambda c: ", ".join(f"{k} × {v}" for k, v in c.most_common()) or "none yet"  # noqa: E731
     return f"Runs by device: {fmt(devices)}. Torch: {fmt(torches)}."
 

@@ -246,6 +246,7 @@ class Run:
         atomic_write(self.out / "examples.txt", examples_text(target, masked, output, part.length))
         atomic_write(self.out / "examples.png", examples_png(target, masked, output, part.length))
         write_json(self.out / "metrics.json", result)
+        self.checkpoint_path.unlink(missing_ok=True)  # finished: nothing left to resume
         return result
 
     def write_curve(self) -> None:

@@ -116,6 +116,8 @@ class TrainStream:
         self.validation = validation
 
     def _in_validation(self, s: Samples, h: np.ndarray) -> np.ndarray:
+        if not len(self.val_hashes):
+            return np.zeros(len(h), dtype=bool)
         pos = np.searchsorted(self.val_hashes, h).clip(0, len(self.val_hashes) - 1)
         hit = self.val_hashes[pos] == h
         for i in np.flatnonzero(hit):  # confirm hash hits exactly (rare)

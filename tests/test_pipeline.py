@@ -1,0 +1,92 @@
+"""config -> cells -> runs, tables with reference and pending rows, and the Snakemake DAG."""
+import copy
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from vslm.experiments import ConfigError, all_runs, load_config
+from vslm.rundir import write_json
+from vslm.tables import build_rows, table_frame
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text())
+SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
+
+
+def config(**changes):
+    c = copy.deepcopy(CONFIG)
+    c.update(changes)
+    return c
+
+
+def test_config_is_valid_and_schema_rejects_bad_values():
+    validate(config(), SCHEMA)
+    with pytest.raises(Exception, match="huge"):
+        validate(config(scale="huge"), SCHEMA)
+    bad = config()
+    bad["experiments"]["S1-T1"]["trials"] = 0
+    with pytest.raises(Exception, match="trials|minimum"):
+        validate(bad, SCHEMA)
+
+
+def test_bad_cell_setting_names_experiment_and_key():
+    bad = config()
+    bad["experiments"]["S2-T2"]["base"] = {**bad["experiments"]["S2-T2"]["base"], "ks": "nine"}
+    with pytest.raises(ConfigError, match=r"S2-T2.*ks=nine"):
+        load_config(bad)
+
+
+def test_grid_pairs_values_and_counts_trials():
+    ex = load_config(config(), scale="paper")
+    t2 = ex["S2-T2"]
+    assert len(t2.cells) == 12
+    assert {(c.values["l"], c.values["dil"]) for c in t2.cells} >= {(6, "1,2,3,4,5,1")}
+    assert all(len(c.runs) == 10 for c in ex["C-T1"].cells)
+    assert sum(len(c.runs) for c in ex["R-T1"].cells) == 32
+    cpu = load_config(config(), scale="cpu")
+    assert all(c.values["ch"] <= 128 for c in cpu["R-T1"].cells)
+
+
+def test_shared_cells_train_once_and_one_change_moves_one_key():
+    ex = load_config(config(), scale="paper")
+    assert set(ex["S1-T1"].keys) & set(ex["S1-T2"].keys)  # the l=6/ks=9 baseline is shared
+    before = all_runs(ex)
+    changed = config()
+    changed["experiments"]["S1-T1"]["grid"] = {"l": [6, 14, 10, 12]}  # l=8 is in S1-T1 only
+    after = all_runs(load_config(changed, scale="paper"))
+    assert len(set(after) - set(before)) == 1 and len(set(before) - set(after)) == 1
+
+
+def test_table_means_std_pending_and_reference(tmp_path):
+    exp = load_config(config(), scale="paper")["C-T2"]
+    elu = next(c for c in exp.cells if c.values["attnact"] == "elu+1")
+    for (trial, settings, key), err in zip(elu.runs, [1.0, 2.0, 4.0, 5.0, 8.0]):
+        write_json(tmp_path / "results" / "runs" / key / "metrics.json", {
+            "run_key": key, "status": "done", "samples": 1,
+            "metrics": {"validation_sample_error%": err, "validation_mask_error%": err / 5, "validation_loss": 0.1,
+                        "model_params": 229632, "train_time_s": 60.0, "throughput": 10.0}})
+    rows = build_rows(exp, tmp_path)
+    frame = table_frame(exp, rows).set_index("attnact")
+    assert frame.loc["elu+1", "validation_sample_error%"] == "4"
+    assert frame.loc["elu+1", "validation_sample_error% (std)"] == f"{2.73861:.6g}"  # ddof=1
+    assert frame.loc["elu+1", "validation_sample_error% (original)"] == "0.676752"
+    assert frame.loc["elu+1", "status"] == "done"
+    assert frame.loc["dpfp", "status"] == "5 pending" and frame.loc["dpfp", "validation_sample_error%"] == ""
+
+
+def test_committed_results_schedule_no_training():
+    """A fresh clone rebuilds the article from committed results without training anything."""
+    out = subprocess.run(["snakemake", "-n", "--quiet", "rules"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "train" not in out.stdout.split()
+
+
+def test_every_committed_run_is_in_the_config():
+    runs = all_runs(load_config(config()))
+    for path in (ROOT / "results" / "runs").glob("*/metrics.json"):
+        assert json.loads(path.read_text())["run_key"] in runs

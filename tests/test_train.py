@@ -1,0 +1,86 @@
+"""Training runs: resume equality, corrupt checkpoints, divergence, and that the stack learns."""
+import json
+
+import pytest
+
+import vslm.train as train_mod
+from vslm.cli import main
+from vslm.settings import resolve
+
+TINY = dict(task="program", len=3, nops=1, l=2, ch=16, ks=5, samples=1536, epoch=1024,
+            threads=1, progress=False, **{"val-every": 512, "val-count": 256})
+
+
+def metrics_of(result):
+    m = dict(result["metrics"])
+    for k in ("train_time_s", "throughput"):
+        m.pop(k)
+    return m
+
+
+def test_run_directory_files(tmp_path):
+    result = train_mod.run(resolve(TINY), tmp_path)
+    assert result["status"] == "done" and result["samples"] == 1536
+    on_disk = json.loads((tmp_path / "metrics.json").read_text())
+    assert on_disk["run_key"] == result["run_key"] and on_disk["settings"]["samples"] == 1536
+    curve = (tmp_path / "curve.csv").read_text().splitlines()
+    assert curve[0].startswith("samples,split")
+    assert sum(",validation," in line for line in curve) == 3
+    assert (tmp_path / "examples.txt").read_text().startswith("target  ")
+    assert (tmp_path / "examples.png").read_bytes()[:4] == b"\x89PNG"
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_resume_after_kill_equals_uninterrupted(tmp_path, monkeypatch):
+    full = train_mod.run(resolve(TINY), tmp_path / "a")
+    real_save = train_mod.save_checkpoint
+
+    def save_then_die(path, state):
+        real_save(path, state)
+        raise KeyboardInterrupt  # killed right after the first checkpoint
+
+    monkeypatch.setattr(train_mod, "save_checkpoint", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        train_mod.run(resolve(TINY), tmp_path / "b")
+    monkeypatch.setattr(train_mod, "save_checkpoint", real_save)
+    assert not (tmp_path / "b" / "metrics.json").exists()
+    logs = []
+    resumed = train_mod.run(resolve(TINY), tmp_path / "b", log=logs.append)
+    assert any("resuming" in line and "512 samples" in line for line in logs)
+    assert metrics_of(resumed) == metrics_of(full)
+
+
+def test_corrupt_checkpoint_restarts_cleanly(tmp_path):
+    full = train_mod.run(resolve(TINY), tmp_path / "a")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    logs = []
+    result = train_mod.run(resolve(TINY), tmp_path / "b", log=logs.append)
+    assert len([line for line in logs if "checkpoint" in line]) == 1
+    assert (tmp_path / "b" / "checkpoint.pt.unusable").read_bytes() == b"not a checkpoint"
+    assert metrics_of(result) == metrics_of(full)
+
+
+def test_divergence_is_a_status(tmp_path):
+    result = train_mod.run(resolve(dict(TINY, lr=1e30)), tmp_path)
+    assert result["status"] == "diverged"
+    assert 0 < result["samples"] <= 1536
+    assert result["metrics"]["validation_loss"] is None
+
+
+def test_cli_train_bad_setting(tmp_path, capsys):
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text("task: program\nnops: 2\nbs: -1\n")
+    assert main(["train", str(cfg), "--out", str(tmp_path / "run")]) == 2
+    assert "bs=-1" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_short_run_learns_two_operations(tmp_path):
+    """The whole stack learns: the 2-op task to near-zero validation error in about a minute."""
+    s = resolve(dict(task="program", nops=2, l=3, ch=64, ks=13, dil="3,5,1", attn="0,0,T", lr=2e-3,
+                     samples=120_000, epoch=20_000, threads=2, progress=False,
+                     **{"val-every": 120_000, "val-count": 2000}))
+    result = train_mod.run(s, tmp_path)
+    assert result["metrics"]["validation_sample_error%"] < 5
