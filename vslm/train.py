@@ -9,6 +9,7 @@ holds metrics.json, curve.csv, examples.txt/png and a checkpoint to resume from.
 from __future__ import annotations
 
 import math
+import os
 import platform
 import socket
 import subprocess
@@ -24,7 +25,7 @@ from .examples import examples_png, examples_text
 from .metrics import NAMES, Accumulator, batch_stats
 from .models import build_model, count_params
 from .rundir import atomic_write, load_checkpoint, read_json, save_checkpoint, write_json
-from .settings import run_key
+from .settings import SettingsError, run_key
 from .tasks import Samples, train_stream, validation_set
 
 CURVE_EVERY = 10_000  # samples between training-curve rows
@@ -34,6 +35,8 @@ CHECKPOINT_SECONDS = 120
 def pick_device(name: str) -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SettingsError("device", name, "CUDA is not available on this machine")
     return torch.device(name)
 
 
@@ -235,7 +238,7 @@ class Run:
             "provenance": {"vslm": __version__, "git_commit": git_commit(), "host": socket.gethostname(),
                            "device": str(self.device), "device_name": device_name(self.device),
                            "threads": torch.get_num_threads(), "torch": torch.__version__,
-                           "python": platform.python_version(),
+                           "python": platform.python_version(), "slurm_job": os.environ.get("SLURM_JOB_ID"),
                            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
         }
         self.write_curve()
