@@ -1,4 +1,4 @@
-"""The `vslm` command line: sample, params, train, plan."""
+"""The `vslm` command line: sample, params, train, plan, draft, bench."""
 from __future__ import annotations
 
 import argparse
@@ -77,6 +77,30 @@ def cmd_plan(a) -> None:
     print(plan_table(load_config(a.config, scale=a.scale)))
 
 
+def cmd_draft(a) -> None:
+    """Tables, plots and article from whatever runs exist (pending cells marked); trains nothing."""
+    from .article import write_article
+    from .experiments import load_config
+    from .plots import plot_experiment
+    from .tables import write_table
+
+    config = yaml.safe_load(Path(a.config).read_text())
+    if a.scale:
+        config["scale"] = a.scale
+    experiments = load_config(config)
+    for name, exp in experiments.items():
+        write_table(exp, Path(f"results/tables/{name}.md"), Path(f"results/tables/{name}.csv"))
+        plot_experiment(exp, Path(f"results/plots/{name}.png"), Path(f"results/plots/{name}.svg"))
+    write_article(experiments, config, Path("report/article.md"), Path("report/article.html"))
+    print("draft written to report/article.md and report/article.html")
+
+
+def cmd_bench(a) -> None:
+    from .bench import main as bench
+
+    print(bench(seconds=a.seconds, threads=a.threads, only=a.only))
+
+
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     p = argparse.ArgumentParser(prog="vslm", description=__doc__)
@@ -109,6 +133,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--config", default="config.yaml")
     s.add_argument("--scale", choices=["smoke", "cpu", "paper"], help="override the config's scale")
     s.set_defaults(func=cmd_plan)
+
+    s = sub.add_parser("draft", help="build tables, plots and article from the runs that exist")
+    s.add_argument("--config", default="config.yaml")
+    s.add_argument("--scale", choices=["smoke", "cpu", "paper"], help="override the config's scale")
+    s.set_defaults(func=cmd_draft)
+
+    s = sub.add_parser("bench", help="training samples/s: plain original-style loop vs ours (fp32, bf16)")
+    s.add_argument("--seconds", type=float, default=4.0, help="timing per config and mode")
+    s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--only", nargs="*", help="substrings of config names to run")
+    s.set_defaults(func=cmd_bench)
     return p
 
 

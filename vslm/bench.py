@@ -1,0 +1,122 @@
+"""Training throughput of reference configurations, side by side in one process:
+
+- plain: a loop written like the original (per-sample Python generation, batches padded
+  to the longest sample, eager fp32, batch 64, denormals not flushed);
+- fp32: our faithful training loop (numpy stream, the same model and metrics);
+- bf16: our loop with bf16 autocast (an option; its effect on metrics is measured separately).
+
+Each is timed for a few seconds after a warm-up; GFLOP/s come from torch's FLOP counter on one
+training step, the peak from a large float32 convolution on the same thread count.
+"""
+from __future__ import annotations
+
+import random
+import time
+
+import torch
+import torch.nn.functional as F
+from tabulate import tabulate
+from torch.utils.flop_counter import FlopCounterMode
+
+from .models import build_model
+from .settings import resolve
+from .tasks import make_task
+from .train import Run, to_batch
+
+CONFIGS = {
+    "conv 3L/64/ks13 attn 0,0,T, 3 ops": dict(task="program", nops="1,3", **{"val-nops": 3}, l=3, ks=13,
+                                              dil="3,5,1", attn="0,0,T"),
+    "conv 6L/64/ks9, selcopy 40": dict(task="selcopy", l=6, ks=9),
+    "conv 18L/64/ks9, 5 ops": dict(task="program", nops=5, l=18, ks=9,
+                                   dil="1,2,3,4,5,1,2,3,4,5,1,2,3,4,5,1,1,1"),
+    "lstm 6L/64, 2-5 ops": dict(task="program", nops="2,5", model="lstm"),
+    "mamba 6L/32, 2-5 ops": dict(task="program", nops="2,5", model="mamba"),
+}
+
+
+def _timed(step, seconds: float, warmup: int = 2) -> float:
+    """samples/s of `step()` (returns samples done) over about `seconds`."""
+    for _ in range(warmup):
+        step()
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds or n == 0:
+        n += step()
+    return n / (time.perf_counter() - t0)
+
+
+def plain_loop(settings: dict):
+    """The original's way: python generator per sample, encode and pad each batch."""
+    task = make_task(settings)
+    rng = random.Random(0)
+    model = build_model(settings)
+    opt = torch.optim.AdamW(model.parameters(), lr=5e-4, weight_decay=0.01)
+    bs, width = settings["bs"], task.answer_width
+
+    def step():
+        texts = [task.python_text(rng) for _ in range(bs)]
+        longest = max(len(t) for t in texts)
+        target = torch.tensor([list(t.ljust(longest).encode()) for t in texts])
+        masked = torch.tensor([list((t[:-width] + "\0" * width).ljust(longest).encode()) for t in texts])
+        logits = model(masked)
+        loss = F.cross_entropy(logits.reshape(-1, 256), target.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return bs
+
+    return step
+
+
+def our_loop(settings: dict):
+    r = Run(settings, out="/nonexistent", log=lambda *_: None)
+    batches = r.batches()
+
+    def step():
+        part = next(batches)
+        target, masked = to_batch(part, r.device)
+        r.train_step(target, masked)
+        return len(part)
+
+    return step, r
+
+
+def step_flops(settings: dict) -> float:
+    """FLOPs of one training step (forward + backward) at the task's longest length."""
+    model = build_model(settings)
+    x = torch.randint(0, 256, (settings["bs"], make_task(settings).max_length))
+    with FlopCounterMode(display=False) as counter:
+        F.cross_entropy(model(x).reshape(-1, 256), x.reshape(-1)).backward()
+    return counter.get_total_flops()
+
+
+def peak_gflops(seconds: float = 2.0) -> float:
+    """A large float32 convolution (forward), the machine's practical limit for these models."""
+    conv = torch.nn.Conv1d(256, 256, 9, padding=4)
+    x = torch.randn(64, 256, 256)
+    flops = 2 * 64 * 256 * 256 * 256 * 9
+    with torch.no_grad():
+        return _timed(lambda: (conv(x), 1)[1], seconds) * flops / 1e9
+
+
+def main(seconds: float = 4.0, threads: int = 1, only: list[str] | None = None) -> str:
+    torch.set_num_threads(threads)
+    peak = peak_gflops()
+    rows = []
+    for name, raw in CONFIGS.items():
+        if only and not any(o in name for o in only):
+            continue
+        settings = resolve({**raw, "threads": threads, "progress": False, "val-count": 64})
+        per_sample = step_flops(settings) / settings["bs"]
+        torch.set_flush_denormal(False)
+        base = _timed(plain_loop(settings), seconds, warmup=1)
+        results = {"plain": base}
+        for mode in ("fp32", "bf16"):
+            step, _ = our_loop({**settings, "precision": mode})
+            results[mode] = _timed(step, seconds)
+        for mode, sps in results.items():
+            rows.append([name, mode, f"{sps:,.0f}", f"{sps / base:.2f}",
+                         f"{sps * per_sample / 1e9:.1f}", f"{100 * sps * per_sample / 1e9 / peak:.0f} %"])
+    header = f"threads {threads}, torch {torch.__version__}, fp32 conv peak {peak:.0f} GFLOP/s"
+    table = tabulate(rows, headers=["config", "mode", "samples/s", "× plain", "GFLOP/s", "% of peak"],
+                     tablefmt="github")
+    return header + "\n\n" + table
