@@ -82,6 +82,7 @@ def cmd_draft(a) -> None:
     from .article import write_article
     from .experiments import load_config
     from .plots import plot_experiment
+    from .receptive import receptive_field_figure
     from .tables import write_table
 
     config = yaml.safe_load(Path(a.config).read_text())
@@ -91,6 +92,7 @@ def cmd_draft(a) -> None:
     for name, exp in experiments.items():
         write_table(exp, Path(f"results/tables/{name}.md"), Path(f"results/tables/{name}.csv"))
         plot_experiment(exp, Path(f"results/plots/{name}.png"), Path(f"results/plots/{name}.svg"))
+    receptive_field_figure(Path("results/plots/receptive-field.png"))
     write_article(experiments, config, Path("report/article.md"), Path("report/article.html"))
     print("draft written to report/article.md and report/article.html")
 

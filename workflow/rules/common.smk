@@ -1,4 +1,6 @@
 # Config validation, experiments and the run index shared by all rules.
+import re
+
 from snakemake.utils import validate
 
 from vslm.experiments import all_runs, load_config
@@ -21,6 +23,11 @@ def use_gpu() -> int:
 
 
 GPU = use_gpu()
+
+
+wildcard_constraints:
+    exp="|".join(re.escape(name) for name in EXPERIMENTS),
+    key="[0-9a-f]{12}",
 
 
 def run_files(name, filename="metrics.json"):

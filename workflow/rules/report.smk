@@ -30,10 +30,20 @@ rule plot:
         "../scripts/plot.py"
 
 
+rule receptive_field:
+    output:
+        report("results/plots/receptive-field.png", category="Receptive field"),
+    log:
+        "results/logs/receptive-field.log",
+    script:
+        "../scripts/receptive_field.py"
+
+
 rule article:
     input:
         tables=expand("results/tables/{exp}.md", exp=EXPERIMENTS),
         plots=expand("results/plots/{exp}.png", exp=EXPERIMENTS),
+        receptive_field="results/plots/receptive-field.png",
     output:
         md=report("report/article.md", category="Article"),
         html="report/article.html",
