@@ -112,9 +112,9 @@ def cell_label(cell: Cell) -> str:
     return " ".join(f"{k}={format_value(k, v)}" for k, v in cell.values.items())
 
 
-# Measured on the 2-core development machine (torch 2.13 CPU, one thread per job):
+# Measured with `vslm bench` on the 2-core development machine (torch 2.13 CPU, one thread):
 # effective training GFLOP/s of the conv models; used only for the plan's estimate.
-EFFECTIVE_GFLOPS = {"conv": 40.0, "lstm": 20.0, "mamba": 1.0}
+EFFECTIVE_GFLOPS = {"conv": 60.0, "lstm": 4.5, "mamba": 1.8}
 
 
 def estimate_cpu_seconds(settings: dict) -> float:
