@@ -114,7 +114,7 @@ def cell_label(cell: Cell) -> str:
 
 # Measured with `vslm bench` on the 2-core development machine (torch 2.13 CPU, one thread):
 # effective training GFLOP/s of the conv models; used only for the plan's estimate.
-EFFECTIVE_GFLOPS = {"conv": 60.0, "lstm": 4.5, "mamba": 1.8}
+EFFECTIVE_GFLOPS = {"conv": 60.0, "lstm": 4.5, "mamba": 9.0}
 
 
 def estimate_cpu_seconds(settings: dict) -> float:

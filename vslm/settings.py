@@ -142,6 +142,7 @@ MODEL_KEYS = {
         _k("embedding", _choice(["default", "diagonal"]), "embedding init: N(0,1) or the 'diagonal hat' matrix"),
         _k("d_state", lambda k, v: _int(k, v), "mamba state size"),
         _k("dtinit", _choice(["torch", "mamba"]), "mamba dt projection init: torch Linear default (original) or official Mamba"),
+        _k("scan", _choice(["fused", "sequential"]), "mamba selective scan: fused backward, or the plain autograd loop"),
     ]
 }
 TRAIN_KEYS = {
@@ -175,7 +176,7 @@ MODEL_DEFAULTS = {
     "conv": {"l": 6, "ch": 64, "ks": 9, "dil": 1, "attn": 0, "qkv": "QK", "attnact": "elu+1",
              "norm": "none", "embedding": "default"},
     "lstm": {"l": 6, "ch": 64},
-    "mamba": {"l": 6, "ch": 32, "d_state": 16, "dtinit": "torch"},
+    "mamba": {"l": 6, "ch": 32, "d_state": 16, "dtinit": "torch", "scan": "fused"},
 }
 COMMON_DEFAULTS = {
     "task": "program", "model": "conv",
