@@ -91,3 +91,39 @@ def test_every_committed_run_is_in_the_config():
     runs = {k for scale in CONFIG["scales"] for k in all_runs(load_config(config(), scale=scale))}
     for path in (ROOT / "results" / "runs").glob("*/metrics.json"):
         assert json.loads(path.read_text())["run_key"] in runs
+
+
+def _dry_run_train_jobs(work: Path) -> int:
+    out = subprocess.run(["snakemake", "-n", "--quiet", "rules"], cwd=work, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    m = re.search(r"^train\s+(\d+)", out.stdout, re.MULTILINE)
+    return int(m.group(1)) if m else 0
+
+
+def test_added_cell_or_trial_schedules_only_the_new_runs(tmp_path):
+    import shutil
+
+    for d in ("workflow", "reference"):
+        shutil.copytree(ROOT / d, tmp_path / d)
+    cfg = yaml.safe_load((ROOT / "tests" / "slurm" / "config.yaml").read_text())
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    assert _dry_run_train_jobs(tmp_path) == 4
+    for key in all_runs(load_config(cfg)):  # pretend every run and output is there
+        run = tmp_path / "results" / "runs" / key
+        run.mkdir(parents=True)
+        for name in ("metrics.json", "curve.csv", "examples.png", "examples.txt"):
+            (run / name).write_text("{}")
+    for out in ["report/article.md", "report/article.html", "results/plots/receptive-field.png",
+                *(f"results/{kind}/{exp}.{ext}" for exp in cfg["experiments"]
+                  for kind, ext in (("tables", "md"), ("tables", "csv"), ("plots", "png"), ("plots", "svg")))]:
+        (tmp_path / out).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / out).write_text("")
+    assert _dry_run_train_jobs(tmp_path) == 0
+    cfg["experiments"]["S1-T1"]["grid"]["l"].append(10)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    assert _dry_run_train_jobs(tmp_path) == 1  # the new cell
+    cfg["scales"]["smoke"]["trials"] = 2
+    cfg["experiments"]["S1-T1"]["trials"] = 2
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    assert _dry_run_train_jobs(tmp_path) == 4  # the new cell's first trial and three second trials

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import time
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from tabulate import tabulate
@@ -103,6 +104,24 @@ def peak_gflops(seconds: float = 1.0) -> float:
         a = torch.randn(2048, 2048)
         best = max(best, _timed(lambda: (a @ a, 1)[1], seconds) * 2 * 2048**3 / 1e9)
     return best
+
+
+DATA_TASKS = {"program 5 letters / 5 ops": dict(task="program", len=5, nops=5),
+              "program loose, stack ops": dict(task="program", len="2,5", nops="1,5", operators="all",
+                                               format="loose"),
+              "selcopy area 40": dict(task="selcopy")}
+
+
+def data_bench(seconds: float = 2.0) -> str:
+    """samples/s of the numpy training stream vs the original's per-sample Python generator."""
+    rows = []
+    for name, raw in DATA_TASKS.items():
+        task = make_task(resolve(raw))
+        rng, gen = random.Random(0), np.random.default_rng(0)
+        python = _timed(lambda: (task.python_text(rng), 1)[1], seconds)
+        fast = _timed(lambda: len(task.numpy_texts(gen, 8192)), seconds)
+        rows.append([name, f"{python:,.0f}", f"{fast:,.0f}", f"{fast / python:.1f}"])
+    return tabulate(rows, headers=["task", "python per-sample/s", "numpy/s", "×"], tablefmt="github")
 
 
 def main(seconds: float = 4.0, threads: int = 1, only: list[str] | None = None) -> str:

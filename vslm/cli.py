@@ -98,9 +98,9 @@ def cmd_draft(a) -> None:
 
 
 def cmd_bench(a) -> None:
-    from .bench import main as bench
+    from .bench import data_bench, main as bench
 
-    print(bench(seconds=a.seconds, threads=a.threads, only=a.only))
+    print(data_bench() if a.data else bench(seconds=a.seconds, threads=a.threads, only=a.only))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -145,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seconds", type=float, default=4.0, help="timing per config and mode")
     s.add_argument("--threads", type=int, default=1)
     s.add_argument("--only", nargs="*", help="substrings of config names to run")
+    s.add_argument("--data", action="store_true", help="task generators instead: numpy stream vs per-sample python")
     s.set_defaults(func=cmd_bench)
     return p
 
