@@ -48,5 +48,5 @@ def examples_png(target: np.ndarray, masked: np.ndarray, output: np.ndarray, len
             glyph = chr(o[j]) if 32 <= o[j] < 127 else "?"
             draw.text((x, y0 + 2 * chh), glyph, fill=(255, 255, 255), font=font)
     buf = io.BytesIO()
-    img.save(buf, format="PNG")
+    img.convert("P", palette=Image.ADAPTIVE, colors=16).save(buf, format="PNG", optimize=True)  # 2.5x smaller
     return buf.getvalue()
