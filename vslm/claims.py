@@ -25,24 +25,25 @@ class Missing(Exception):
     pass
 
 
+def _values(rows_by_exp: dict, exp: str, metric: str, where: dict) -> list[float]:
+    """The finished trials' `metric` (a metrics.json key) of the row of `exp` whose settings display as `where`."""
+    for r in rows_by_exp.get(exp, []):
+        if all(format_value(k, r["_settings"][k]) == str(v) for k, v in where.items()):
+            return r["_by_metric"].get(metric) or []
+    raise Missing(f"{exp} has no row {where}")
+
+
 def pick(rows_by_exp: dict, exp: str, metric: str, **where) -> float:
     """Mean `metric` of the row of `exp` whose settings display as `where` (e.g. l="6")."""
-    for r in rows_by_exp.get(exp, []):
-        s = r["_settings"]
-        if all(format_value(k, s[k]) == str(v) for k, v in where.items()):
-            values = r["_values"].get(metric) or []
-            if not values:
-                raise Missing(f"{exp} {where} has no finished run")
-            return float(np.mean(values))
-    raise Missing(f"{exp} has no row {where}")
+    values = _values(rows_by_exp, exp, metric, where)
+    if not values:
+        raise Missing(f"{exp} {where} has no finished run")
+    return float(np.mean(values))
 
 
 def spread(rows_by_exp: dict, exp: str, metric: str, **where) -> float:
-    for r in rows_by_exp.get(exp, []):
-        if all(format_value(k, r["_settings"][k]) == str(v) for k, v in where.items()):
-            v = r["_values"].get(metric) or []
-            return float(np.std(v, ddof=1)) if len(v) > 1 else math.nan
-    raise Missing(f"{exp} has no row {where}")
+    values = _values(rows_by_exp, exp, metric, where)
+    return float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
 
 
 def _fmt(d: dict) -> str:
@@ -97,10 +98,10 @@ def check_claims(R: dict) -> list[Claim]:
         return _fmt(v) + f", largest std {sd:.3g}", abs(v["elu+1"] - v["dpfp"]) <= sd
 
     def c8():
-        rows = [r for r in R.get("S2-T8", []) if r["_values"].get(SAMPLE)]
+        rows = [r for r in R.get("S2-T8", []) if r["_by_metric"].get(SAMPLE)]
         if len(rows) < 5:
             raise Missing("S2-T8 has fewer than 5 finished cells")
-        best = sorted(rows, key=lambda r: np.mean(r["_values"][SAMPLE]))[:5]
+        best = sorted(rows, key=lambda r: np.mean(r["_by_metric"][SAMPLE]))[:5]
         pats = [format_value("attn", r["_settings"]["attn"]) for r in best]
         return "best five: " + "; ".join(pats), all(p.endswith("T") for p in pats)
 

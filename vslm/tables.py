@@ -111,13 +111,13 @@ def build_rows(exp: Experiment, root: Path = Path(".")) -> list[dict]:
         results = {key: load_result(key, root) for _, _, key in runs}
         done = [r for r in results.values() if r and r["status"] == "done"]
         row = {"_cell": cell, "_settings": settings, "_keys": [k for _, _, k in runs],
-               "_status": _status(results), "trials": len(done), "_values": {}}
+               "_status": _status(results), "trials": len(done), "_values": {}, "_by_metric": {}}
         for col in setting_columns(exp):
             row[col] = format_value(SETTING_ALIASES.get(col, col), _cell_value(col, settings))
         for col in metric_columns(exp):
             key, scale = METRICS[col]
             values = [r["metrics"][key] * scale for r in done if r["metrics"].get(key) is not None]
-            row["_values"][col] = values
+            row["_values"][col] = row["_by_metric"][key] = values
             row[col] = float(np.mean(values)) if values else float("nan")
         ref_row = match_reference(ref, exp, settings)
         row["_ref"] = {c: _number(ref_row.get(c)) for c in metric_columns(exp)} if ref_row else {}
