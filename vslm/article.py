@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import markdown
+import yaml
 
 from .claims import check_claims
 from .experiments import Experiment, all_runs
@@ -35,6 +36,14 @@ How far a 3-layer convolution sees: an impulse passed through the stacked dilate
 (drawn by our code, as in the write-up). Kernel 7 without dilation reaches 9 cells to each side,
 kernel 13 with dilations 5, 7, 1 reaches 78, wider than the 40-cell selective-copying area.
 """
+
+
+SCALE_NOTES = {
+    "smoke": "every cell trained on 2,048 samples: it shows that the whole pipeline runs, "
+             "not the findings, so most claim checks below fail",
+    "cpu": "every cell at 300k samples with fewer trials, sized for a 2-core machine",
+    "paper": "the original budgets and trials",
+}
 
 
 def provenance(experiments: dict) -> str:
@@ -66,17 +75,21 @@ def section_markdown(exp: Experiment, rows: list[dict], table_md: str) -> str:
     return "\n".join(parts)
 
 
-def write_article(experiments: dict, config: dict, md_path: Path, html_path: Path) -> None:
+def write_article(experiments: dict, config: dict, md_path: Path, html_path: Path,
+                  sections_path: Path = Path("workflow/report/sections.yaml")) -> None:
+    texts = yaml.safe_load(Path(sections_path).read_text()) or {}
     rows_by_exp = {name: build_rows(e) for name, e in experiments.items()}
     claims = check_claims(rows_by_exp)
     out = ["# Very Small Language Models, reproduced", "", INTRO,
-           f"Scale: **{config['scale']}**. {provenance(experiments)}", ""]
+           f"Scale: **{config['scale']}** ({SCALE_NOTES[config['scale']]}). {provenance(experiments)}", ""]
     sections: dict[str, list[str]] = {}
     for name, e in experiments.items():
         table = Path(f"results/tables/{name}.md").read_text()
         sections.setdefault(e.spec["section"], []).append(section_markdown(e, rows_by_exp[name], table))
     for section, parts in sections.items():
         out += [f"## {section}", ""]
+        if texts.get(section):
+            out += [texts[section].strip(), ""]
         if section.startswith("Receptive field"):
             out += [RECEPTIVE_FIELD, "", "![receptive field](../results/plots/receptive-field.png)", ""]
         out += parts

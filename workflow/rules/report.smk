@@ -44,6 +44,7 @@ rule article:
         tables=expand("results/tables/{exp}.md", exp=EXPERIMENTS),
         plots=expand("results/plots/{exp}.png", exp=EXPERIMENTS),
         receptive_field="results/plots/receptive-field.png",
+        sections="workflow/report/sections.yaml",
     output:
         md=report("report/article.md", category="Article"),
         html="report/article.html",
