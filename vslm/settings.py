@@ -106,65 +106,61 @@ class Key:
     in_run_key: bool = True
 
 
-def _k(name, parse, help, in_run_key=True):
-    return Key(name, parse, help, in_run_key)
-
-
 TASK_KEYS = {
     k.name: k for k in [
-        _k("task", _choice(["selcopy", "program"]), "selcopy (selective copying) or program (very selective copying)"),
-        _k("nitem", lambda k, v: _int(k, v), "number of letters (selcopy: A.. in order; program: alphabet size)"),
-        _k("area", lambda k, v: _int(k, v), "selcopy: width of the row the letters are scattered in"),
-        _k("len", lambda k, v: _range(k, v, 1), "program: input length, N or lo,hi"),
-        _k("nops", lambda k, v: _range(k, v, 0), "program: number of operations, N or lo,hi"),
-        _k("operators", _choice(["all", "swap"]), "program: all = swap and stack ops (1 : 1/3 : 1/3), swap = swap only"),
-        _k("format", _choice(["tight", "loose"]), "program: tight 'AB:1>2:BA' or the older loose 'AB: 1>2: BA'"),
+        Key("task", _choice(["selcopy", "program"]), "selcopy (selective copying) or program (very selective copying)"),
+        Key("nitem", _int, "number of letters (selcopy: A.. in order; program: alphabet size)"),
+        Key("area", _int, "selcopy: width of the row the letters are scattered in"),
+        Key("len", lambda k, v: _range(k, v, 1), "program: input length, N or lo,hi"),
+        Key("nops", lambda k, v: _range(k, v, 0), "program: number of operations, N or lo,hi"),
+        Key("operators", _choice(["all", "swap"]), "program: all = swap and stack ops (1 : 1/3 : 1/3), swap = swap only"),
+        Key("format", _choice(["tight", "loose"]), "program: tight 'AB:1>2:BA' or the older loose 'AB: 1>2: BA'"),
     ]
 }
 VALIDATION_KEYS = {
     k.name: k for k in [
-        _k("val-count", lambda k, v: _int(k, v), "validation set size"),
-        _k("val-seed", lambda k, v: _int(k, v, 0), "validation set seed (python random.Random)"),
+        Key("val-count", _int, "validation set size"),
+        Key("val-seed", lambda k, v: _int(k, v, 0), "validation set seed (python random.Random)"),
     ]
 }
 MODEL_KEYS = {
     k.name: k for k in [
-        _k("model", _choice(["conv", "lstm", "mamba"]), "conv (bidirectional), lstm or mamba (causal)"),
-        _k("l", lambda k, v: _int(k, v), "number of layers"),
-        _k("ch", lambda k, v: _int(k, v), "channels (conv), hidden size (lstm), d_model (mamba)"),
-        _k("ks", lambda k, v: _int(k, v), "conv kernel size"),
-        _k("dil", lambda k, v: [_int(k, x) for x in _items(v)], "conv dilation: one value or one per layer"),
-        _k("attn", lambda k, v: [_attn_entry(k, x) for x in _items(v)],
+        Key("model", _choice(["conv", "lstm", "mamba"]), "conv (bidirectional), lstm or mamba (causal)"),
+        Key("l", _int, "number of layers"),
+        Key("ch", _int, "channels (conv), hidden size (lstm), d_model (mamba)"),
+        Key("ks", _int, "conv kernel size"),
+        Key("dil", lambda k, v: [_int(k, x) for x in _items(v)], "conv dilation: one value or one per layer"),
+        Key("attn", lambda k, v: [_attn_entry(k, x) for x in _items(v)],
            "attention per layer: 0 none, T linear attention, N = MultiheadAttention heads"),
-        _k("qkv", _choice(["QK", "QV", "KV", "QKV"]), "tensors the layer's conv invents; the missing one is the layer input"),
-        _k("attnact", _choice(["elu+1", "dpfp"]), "feature map of the linear attention"),
-        _k("norm", _choice(["none", "bn"]), "bn = BatchNorm1d in every layer but the last"),
-        _k("embedding", _choice(["default", "diagonal"]), "embedding init: N(0,1) or the 'diagonal hat' matrix"),
-        _k("d_state", lambda k, v: _int(k, v), "mamba state size"),
-        _k("dtinit", _choice(["torch", "mamba"]), "mamba dt projection init: torch Linear default (original) or official Mamba"),
-        _k("scan", _choice(["fused", "sequential"]), "mamba selective scan: fused backward, or the plain autograd loop"),
+        Key("qkv", _choice(["QK", "QV", "KV", "QKV"]), "tensors the layer's conv invents; the missing one is the layer input"),
+        Key("attnact", _choice(["elu+1", "dpfp"]), "feature map of the linear attention"),
+        Key("norm", _choice(["none", "bn"]), "bn = BatchNorm1d in every layer but the last"),
+        Key("embedding", _choice(["default", "diagonal"]), "embedding init: N(0,1) or the 'diagonal hat' matrix"),
+        Key("d_state", _int, "mamba state size"),
+        Key("dtinit", _choice(["torch", "mamba"]), "mamba dt projection init: torch Linear default (original) or official Mamba"),
+        Key("scan", _choice(["fused", "sequential"]), "mamba selective scan: fused backward, or the plain autograd loop"),
     ]
 }
 TRAIN_KEYS = {
     k.name: k for k in [
-        _k("samples", lambda k, v: _int(k, v), "training budget in samples (the article's 'steps')"),
-        _k("sched-samples", lambda k, v: _int(k, v, 0), "samples the cosine schedule spans (0 = samples)"),
-        _k("bs", lambda k, v: _int(k, v), "batch size"),
-        _k("lr", lambda k, v: _float(k, v), "AdamW learning rate"),
-        _k("wd", lambda k, v: _float(k, v), "AdamW weight decay"),
-        _k("gc", lambda k, v: _float(k, v), "gradient value clipping (0 = none)"),
-        _k("epoch", lambda k, v: _int(k, v), "samples per training epoch (dedup window, short last batch)"),
-        _k("val-every", lambda k, v: _int(k, v), "validate every N samples (and at the end)"),
-        _k("valmode", _choice(["train", "eval"]), "module mode during validation (original: train, i.e. BN batch stats)"),
-        _k("precision", _choice(["fp32", "bf16"]), "fp32 (faithful) or bf16 autocast"),
-        _k("seed", lambda k, v: _int(k, v, 0), "seed of weight init and training stream (the trial)"),
+        Key("samples", _int, "training budget in samples (the article's 'steps')"),
+        Key("sched-samples", lambda k, v: _int(k, v, 0), "samples the cosine schedule spans (0 = samples)"),
+        Key("bs", _int, "batch size"),
+        Key("lr", _float, "AdamW learning rate"),
+        Key("wd", _float, "AdamW weight decay"),
+        Key("gc", _float, "gradient value clipping (0 = none)"),
+        Key("epoch", _int, "samples per training epoch (dedup window, short last batch)"),
+        Key("val-every", _int, "validate every N samples (and at the end)"),
+        Key("valmode", _choice(["train", "eval"]), "module mode during validation (original: train, i.e. BN batch stats)"),
+        Key("precision", _choice(["fp32", "bf16"]), "fp32 (faithful) or bf16 autocast"),
+        Key("seed", lambda k, v: _int(k, v, 0), "seed of weight init and training stream (the trial)"),
     ]
 }
 EXEC_KEYS = {
     k.name: k for k in [
-        _k("device", _choice(["auto", "cpu", "cuda"]), "auto = CUDA when available", in_run_key=False),
-        _k("threads", lambda k, v: _int(k, v, 0), "torch threads (0 = torch default)", in_run_key=False),
-        _k("progress", _bool, "show a progress bar on a terminal", in_run_key=False),
+        Key("device", _choice(["auto", "cpu", "cuda"]), "auto = CUDA when available", in_run_key=False),
+        Key("threads", lambda k, v: _int(k, v, 0), "torch threads (0 = torch default)", in_run_key=False),
+        Key("progress", _bool, "show a progress bar on a terminal", in_run_key=False),
     ]
 }
 
