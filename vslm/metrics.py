@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 NAMES = ("loss", "error%", "mask_error%", "sample_error%")
+EXACT_NAMES = NAMES[1:]  # the error rates also have exact (per-sample) values
 # exact counterparts: numerator and denominator indices in the count vector
 _COUNTS = ("wrong", "positions", "mask_wrong", "mask", "samples_wrong", "samples")
 

@@ -22,7 +22,7 @@ import torch
 
 from . import __version__
 from .examples import examples_png, examples_text
-from .metrics import NAMES, Accumulator, batch_stats
+from .metrics import EXACT_NAMES, NAMES, Accumulator, batch_stats
 from .models import build_model, count_params
 from .rundir import atomic_write, load_checkpoint, read_json, save_checkpoint, write_json
 from .settings import SettingsError, run_key
@@ -222,7 +222,7 @@ class Run:
 
     def finish(self) -> dict:
         if self.status == "diverged":
-            values = {k: None for k in self.validate()}
+            values = dict.fromkeys([f"validation_{n}" for n in NAMES] + [f"validation_{n}_exact" for n in EXACT_NAMES])
         elif self.last_validation.get("samples") == self.samples:
             values = {k: v for k, v in self.last_validation.items() if k != "samples"}
         else:
