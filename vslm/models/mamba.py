@@ -54,7 +54,9 @@ class FusedScan(torch.autograd.Function):
         H, dA, y = u.new_empty(L, b, d, n), u.new_empty(L, b, d, n), u.new_empty(L, b, d)
         for s in range(0, L, FusedScan.CHUNK):
             e = min(s + FusedScan.CHUNK, L)
-            torch.mul(dT[s:e].unsqueeze(-1), A, out=dA[s:e]).exp_()
+            # exp of arguments below -87 (results under float32's smallest normal, 1.2e-38) takes
+            # a path ~90x slower on CPU; clamping there changes values by less than 2e-38.
+            torch.mul(dT[s:e].unsqueeze(-1), A, out=dA[s:e]).clamp_(min=-87.0).exp_()
             torch.mul(du[s:e].unsqueeze(-1), BT[s:e].unsqueeze(2), out=H[s:e])  # dBu, then the states
             for t in range(max(s, 1), e):
                 H[t].addcmul_(dA[t], H[t - 1])
