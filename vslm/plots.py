@@ -38,7 +38,7 @@ def plot_experiment(exp: Experiment, png: Path, svg: Path, root: Path = Path("."
         for ax, (col, _) in zip(axes, PANELS):
             joined = pd.concat([c.set_index("samples")[col] for c in curves], axis=1).dropna()
             x = joined.index.to_numpy()
-            ax.plot(x, joined.mean(axis=1), color=color, lw=1.2, label=cell_label(cell))
+            ax.plot(x, joined.mean(axis=1), color=color, lw=1.2, marker="o", ms=2.5, label=cell_label(cell))
             if joined.shape[1] > 1:
                 ax.fill_between(x, joined.min(axis=1), joined.max(axis=1), color=color, alpha=0.2, lw=0)
     for ax, (_, title) in zip(axes, PANELS):
