@@ -115,7 +115,7 @@ def cell_label(cell: Cell) -> str:
 # Effective training rate in units of 6 * params * length FLOPs per sample, one thread per job,
 # two jobs side by side on the 2-core development machine (torch 2.13 CPU): fitted to the
 # cpu-scale runs' measured train times (conv, lstm) and `vslm bench` (mamba). Plan estimates only.
-EFFECTIVE_GFLOPS = {"conv": 50.0, "lstm": 38.0, "mamba": 4.9}
+EFFECTIVE_GFLOPS = {"conv": 50.0, "lstm": 38.0, "mamba": 9.5}
 
 
 def estimate_cpu_seconds(settings: dict) -> float:

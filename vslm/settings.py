@@ -138,7 +138,7 @@ MODEL_KEYS = {
         Key("embedding", _choice(["default", "diagonal"]), "embedding init: N(0,1) or the 'diagonal hat' matrix"),
         Key("d_state", _int, "mamba state size"),
         Key("dtinit", _choice(["torch", "mamba"]), "mamba dt projection init: torch Linear default (original) or official Mamba"),
-        Key("scan", _choice(["fused", "sequential"]), "mamba selective scan: fused backward, or the plain autograd loop"),
+        Key("scan", _choice(["fused", "sequential"]), "mamba selective scan: fused (C++ kernel on CPU, hand-written backward elsewhere) or the original's loop"),
     ]
 }
 TRAIN_KEYS = {
