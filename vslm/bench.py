@@ -140,9 +140,9 @@ def main(seconds: float = 4.0, threads: int = 1, only: list[str] | None = None) 
             step, _ = our_loop({**settings, "precision": mode})
             results[mode] = _timed(step, seconds)
         for mode, sps in results.items():
-            rows.append([name, mode, f"{sps:,.0f}", f"{sps / base:.2f}",
+            rows.append([name, mode, f"{sps:,.0f}", f"{1000 * settings['bs'] / sps:.1f}", f"{sps / base:.2f}",
                          f"{sps * per_sample / 1e9:.1f}", f"{100 * sps * per_sample / 1e9 / peak:.0f} %"])
     header = f"threads {threads}, torch {torch.__version__}, fp32 conv peak {peak:.0f} GFLOP/s"
-    table = tabulate(rows, headers=["config", "mode", "samples/s", "× plain", "GFLOP/s", "% of peak"],
+    table = tabulate(rows, headers=["config", "mode", "samples/s", "ms/step", "× plain", "GFLOP/s", "% of peak"],
                      tablefmt="github")
     return header + "\n\n" + table
