@@ -84,3 +84,27 @@ def test_short_run_learns_two_operations(tmp_path):
                      **{"val-every": 120_000, "val-count": 2000}))
     result = train_mod.run(s, tmp_path)
     assert result["metrics"]["validation_sample_error%"] < 5
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
+    """A real `vslm train` process killed with SIGKILL after its first checkpoint resumes exactly."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    settings = dict(TINY, samples=8192, **{"val-every": 1024})
+    args = [f"{k}={v}" for k, v in settings.items() if k not in ("threads", "progress")] + ["threads=1"]
+    full = train_mod.run(resolve(settings), tmp_path / "a")
+    cmd = [sys.executable, "-m", "vslm.cli", "train", "--out", str(tmp_path / "b"), "--set", *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ckpt, end = tmp_path / "b" / "checkpoint.pt", time.monotonic() + 120
+    while not ckpt.exists() and proc.poll() is None and time.monotonic() < end:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert ckpt.exists() and not (tmp_path / "b" / "metrics.json").exists()
+    assert subprocess.run(cmd, capture_output=True).returncode == 0
+    resumed = json.loads((tmp_path / "b" / "metrics.json").read_text())
+    assert metrics_of(resumed) == metrics_of(full)

@@ -211,8 +211,10 @@ def parse_assignments(pairs: list[str]) -> dict:
         if "=" not in pair:
             raise SettingsError(pair, "", "expected key=value")
         key, value = pair.split("=", 1)
-        if key.strip().removeprefix("val-") not in ALL_KEYS:
-            raise SettingsError(key.strip(), value.strip(), "unknown setting (see `vslm train --help`)")
+        try:
+            _lookup(key.strip())
+        except SettingsError:
+            raise SettingsError(key.strip(), value.strip(), "unknown setting (see `vslm train --help`)") from None
         out[key.strip()] = value.strip()
     return out
 
