@@ -136,3 +136,11 @@ def test_cli_sample(capsys):
     assert len(lines) == 3 and all(line.endswith(": " + "_" * 10) for line in lines)
     assert main(["sample", "program", "len=1"]) == 2
     assert "len=1" in capsys.readouterr().err
+
+
+def test_cli_score(tmp_path, capsys):
+    f = tmp_path / "out.txt"
+    f.write_text("XBFVU:3>4 1>4 1>2:BFVXU\nXBFVU:3>4 1>4 1>2:BFVUX\nnot a program\n")
+    assert main(["score", "program", str(f), "--show-wrong"]) == 0
+    out = capsys.readouterr().out
+    assert "3 texts, 1 right, 2 wrong" in out and "wrong: XBFVU:3>4 1>4 1>2:BFVUX" in out

@@ -1,4 +1,4 @@
-"""The `vslm` command line: sample, params, train, plan, draft, bench."""
+"""The `vslm` command line: sample, score, params, train, plan, draft, bench."""
 from __future__ import annotations
 
 import argparse
@@ -42,6 +42,26 @@ def cmd_sample(a) -> None:
     rows = samples.masked() if a.masked else samples.text
     for row, n in zip(rows, samples.length):
         print(bytes(row[:n]).decode("ascii").replace("\0", "_" if a.masked else "\0"))
+
+
+def cmd_score(a) -> None:
+    """Judge full texts (question + answer), e.g. a model's outputs, with the independent checker."""
+    from .tasks import check_answer
+
+    lines = [line.rstrip("\n") for line in (sys.stdin if a.file == "-" else open(a.file))]
+    lines = [line for line in lines if line.strip()]
+    wrong = []
+    for line in lines:
+        try:
+            ok = check_answer(a.task, line)
+        except (ValueError, IndexError):  # not a text of this task at all
+            ok = False
+        if not ok:
+            wrong.append(line)
+    for line in wrong if a.show_wrong else []:
+        print(f"wrong: {line}")
+    right = len(lines) - len(wrong)
+    print(f"{len(lines)} texts, {right} right, {len(wrong)} wrong ({100 * len(wrong) / max(1, len(lines)):.2f} % sample error)")
 
 
 def cmd_params(a) -> None:
@@ -118,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, help="training stream seed (default 0)")
     s.add_argument("--masked", action="store_true", help="print the masked model input (NUL shown as _)")
     s.set_defaults(func=cmd_sample)
+
+    s = sub.add_parser("score", help="check full texts (question + answer) with the independent checker")
+    s.add_argument("task", choices=["selcopy", "program"])
+    s.add_argument("file", nargs="?", default="-", help="one text per line (default: stdin)")
+    s.add_argument("--show-wrong", action="store_true", help="print the wrong texts")
+    s.set_defaults(func=cmd_score)
 
     s = sub.add_parser("params", help="print a model's parameter count", formatter_class=fmt,
                        epilog="model settings:\n" + help_text(MODEL_KEYS) + "\n" + _defaults_help())
