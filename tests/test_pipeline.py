@@ -2,6 +2,7 @@
 import copy
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -102,8 +103,6 @@ def _dry_run_train_jobs(work: Path) -> int:
 
 
 def test_added_cell_or_trial_schedules_only_the_new_runs(tmp_path):
-    import shutil
-
     for d in ("workflow", "reference"):
         shutil.copytree(ROOT / d, tmp_path / d)
     cfg = yaml.safe_load((ROOT / "tests" / "slurm" / "config.yaml").read_text())
@@ -127,3 +126,15 @@ def test_added_cell_or_trial_schedules_only_the_new_runs(tmp_path):
     cfg["experiments"]["S1-T1"]["trials"] = 2
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     assert _dry_run_train_jobs(tmp_path) == 4  # the new cell's first trial and three second trials
+
+
+def test_draft_marks_pending_cells(tmp_path, monkeypatch, capsys):
+    from vslm.cli import main
+
+    shutil.copy(ROOT / "tests" / "slurm" / "config.yaml", tmp_path / "config.yaml")
+    monkeypatch.chdir(tmp_path)
+    assert main(["draft"]) == 0
+    table = (tmp_path / "results" / "tables" / "S1-T1.md").read_text()
+    assert table.count("1 pending") == 2
+    article = (tmp_path / "report" / "article.md").read_text()
+    assert "Draft: 0 of 2 runs finished" in article and "not evaluable" in article

@@ -75,8 +75,11 @@ def section_markdown(exp: Experiment, rows: list[dict], table_md: str) -> str:
     return "\n".join(parts)
 
 
+SECTIONS = Path(__file__).resolve().parent.parent / "workflow" / "report" / "sections.yaml"
+
+
 def write_article(experiments: dict, config: dict, md_path: Path, html_path: Path,
-                  sections_path: Path = Path("workflow/report/sections.yaml")) -> None:
+                  sections_path: Path = SECTIONS) -> None:
     texts = yaml.safe_load(Path(sections_path).read_text()) or {}
     rows_by_exp = {name: build_rows(e) for name, e in experiments.items()}
     claims = check_claims(rows_by_exp)
