@@ -29,6 +29,7 @@ from .settings import SettingsError, run_key
 from .tasks import Samples, train_stream, validation_set
 
 CURVE_EVERY = 10_000  # samples between training-curve rows
+LOG_BATCHES = 16  # the original logged training metrics every 16 batches (1,024 samples)
 CHECKPOINT_SECONDS = 120
 
 
@@ -75,7 +76,8 @@ class Run:
         self.samples = self.step = self.epoch = self.batch_in_epoch = 0
         self.train_time = 0.0
         self.curve: list[dict] = []
-        self.train_acc = Accumulator()
+        self.train_acc = Accumulator()  # since the last curve row
+        self.log_acc, self.last_log = Accumulator(), Accumulator()  # the original's last logged values
         self.last_validation: dict = {}
         self.status = "running"
 
@@ -89,7 +91,8 @@ class Run:
         return {"run_key": self.key, "model": self.model.state_dict(), "opt": self.opt.state_dict(),
                 "samples": self.samples, "step": self.step, "epoch": self.epoch,
                 "batch_in_epoch": self.batch_in_epoch, "train_time": self.train_time, "curve": self.curve,
-                "train_acc": self.train_acc.state(), "last_validation": self.last_validation}
+                "train_acc": self.train_acc.state(), "log_acc": self.log_acc.state(),
+                "last_log": self.last_log.state(), "last_validation": self.last_validation}
 
     def resume(self) -> None:
         state, problem = load_checkpoint(self.checkpoint_path, self.key)
@@ -104,7 +107,8 @@ class Run:
         self.opt.load_state_dict(state["opt"])
         for k in ("samples", "step", "epoch", "batch_in_epoch", "train_time", "curve", "last_validation"):
             setattr(self, k, state[k])
-        self.train_acc.load(state["train_acc"], self.device)
+        for name in ("train_acc", "log_acc", "last_log"):
+            getattr(self, name).load(state[name], self.device)
         self.log(f"resuming {self.key} at {self.samples:,} samples")
 
     # ------------------------------------------------------------ steps
@@ -178,7 +182,11 @@ class Run:
                 break
             part = part.take(slice(0, budget - self.samples))
             target, masked = to_batch(part, self.device)
-            self.train_acc.add(self.train_step(target, masked))
+            vec = self.train_step(target, masked)
+            self.train_acc.add(vec)
+            self.log_acc.add(vec)
+            if self.log_acc.batches == LOG_BATCHES:
+                self.last_log, self.log_acc = self.log_acc, Accumulator()
             before, self.samples, self.step = self.samples, self.samples + len(part), self.step + 1
             if progress:
                 progress.update(len(part))
@@ -227,9 +235,9 @@ class Run:
             values = {k: v for k, v in self.last_validation.items() if k != "samples"}
         else:
             values = self.validate()
-        train_last = next((r for r in reversed(self.curve) if r["split"] == "train"), {})
+        logged = self.last_log.means() if self.last_log.batches else {}
         metrics = dict(values)
-        metrics.update({f"train_{n}": train_last.get(n) for n in NAMES})
+        metrics.update({f"train_{n}": logged.get(n) for n in NAMES})
         metrics.update({"model_params": count_params(self.model), "train_time_s": self.train_time,
                         "throughput": self.samples / self.train_time if self.train_time else None})
         result = {
