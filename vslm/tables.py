@@ -58,7 +58,7 @@ def _cell_value(col: str, settings: dict):
 def _reference_value(col: str, raw, settings: dict, exp: Experiment):
     """Parse a reference table cell into our settings' form (None = matches anything)."""
     key = SETTING_ALIASES.get(col, col)
-    raw = "" if raw is None or (isinstance(raw, float) and np.isnan(raw)) else str(raw).strip()
+    raw = raw.strip()  # reference tables are read as strings, empty = default
     raw = exp.spec.get("reference_values", {}).get(col, {}).get(raw, raw)
     if raw == "":
         return [1 if key == "dil" else 0] * settings["l"] if key in PER_LAYER else None
@@ -69,7 +69,7 @@ def _reference_value(col: str, raw, settings: dict, exp: Experiment):
 
 
 def _number(raw) -> float:
-    if raw is None or (isinstance(raw, float) and np.isnan(raw)) or str(raw).strip() == "":
+    if raw is None or raw.strip() == "":
         return float("nan")
     return float(str(raw).replace(",", "").replace("/s", ""))
 

@@ -167,11 +167,10 @@ class Run:
         if self.device.type == "cuda":
             torch.cuda.synchronize()
 
-    def curve_row(self, split: str, values: dict) -> dict:
+    def curve_row(self, split: str, values: dict) -> None:
         row = {"samples": self.samples, "split": split, "train_time_s": round(self.train_time, 3)}
         row.update({n: values[f"{split}_{n}"] for n in NAMES})
         self.curve.append(row)
-        return row
 
     def train(self, progress=None) -> dict:
         budget, every = self.s["samples"], self.s["val-every"]

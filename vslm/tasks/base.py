@@ -111,8 +111,9 @@ class TrainStream:
 
     def __init__(self, task: Task, validation: Samples, seed: int, epoch: int, chunk: int = 8192):
         self.task, self.seed, self.epoch_size, self.chunk = task, seed, epoch, chunk
-        self.val_hashes = np.sort(validation.hashes())
-        self.val_by_hash = {int(h): i for i, h in enumerate(validation.hashes())}
+        hashes = validation.hashes()
+        self.val_hashes = np.sort(hashes)
+        self.val_by_hash = {int(h): i for i, h in enumerate(hashes)}
         self.validation = validation
 
     def _in_validation(self, s: Samples, h: np.ndarray) -> np.ndarray:
