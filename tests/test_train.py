@@ -108,3 +108,42 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
     assert subprocess.run(cmd, capture_output=True).returncode == 0
     resumed = json.loads((tmp_path / "b" / "metrics.json").read_text())
     assert metrics_of(resumed) == metrics_of(full)
+
+
+def test_bucket_order_keeps_batches_and_sorts_windows():
+    import numpy as np
+
+    lengths = np.random.default_rng(0).integers(5, 30, 1000)
+    order = train_mod.bucket_order(lengths, 64, 4, np.random.default_rng(1))
+    assert sorted(order.tolist()) == list(range(1000))  # a permutation
+    assert lengths[order[-40:]].min() >= lengths[order[768:-40]].max()  # the short batch stays last
+    for w in range(0, 1000, 256):  # each window's batches hold that window's samples, in length ranges
+        window = order[w:w + 256]
+        assert set(window.tolist()) == set(range(w, min(w + 256, 1000)))
+        batches = [lengths[window[i:i + 64]] for i in range(0, len(window), 64)]
+        spans = sorted((b.min(), b.max()) for b in batches)
+        assert all(hi <= lo2 for (_, hi), (lo2, _) in zip(spans, spans[1:]))
+
+
+def test_options_enter_the_run_key_only_when_set():
+    from vslm.settings import run_key
+
+    base = run_key(resolve(TINY))
+    assert run_key(resolve(dict(TINY, bucket=0, compile=False))) == base
+    assert len({base, run_key(resolve(dict(TINY, bucket=4))), run_key(resolve(dict(TINY, compile=True)))}) == 3
+
+
+def test_bucketed_run_trains_differently(tmp_path):
+    settings = resolve(dict(TINY, bucket=4))
+    full = train_mod.run(settings, tmp_path / "a")
+    assert full["status"] == "done" and full["samples"] == 1536
+    assert metrics_of(full) != metrics_of(train_mod.run(resolve(TINY), tmp_path / "c"))
+
+
+@pytest.mark.slow
+def test_compiled_run_matches_eager(tmp_path):
+    """torch.compile changes float rounding only: the same run's metrics agree closely."""
+    eager = train_mod.run(resolve(TINY), tmp_path / "a")["metrics"]
+    compiled = train_mod.run(resolve(dict(TINY, compile=True)), tmp_path / "b")["metrics"]
+    assert compiled["validation_loss"] == pytest.approx(eager["validation_loss"], rel=1e-4)
+    assert compiled["validation_error%_exact"] == pytest.approx(eager["validation_error%_exact"], abs=0.2)

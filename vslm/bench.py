@@ -3,10 +3,13 @@
 - plain: a loop written like the original (per-sample Python generation, batches padded
   to the longest sample, eager fp32, batch 64, denormals not flushed);
 - fp32: our faithful training loop (numpy stream, the same model and metrics);
-- bf16: our loop with bf16 autocast (an option; its effect on metrics is measured separately).
+- the options (their effect on metrics is measured separately, see the README): torch.compile,
+  length bucketing, both, and bf16 autocast.
 
 Each is timed for a few seconds after a warm-up; GFLOP/s come from torch's FLOP counter on one
-training step, the peak from a large float32 convolution on the same thread count.
+training step (at the task's longest length), the peak from large float32 convolutions and a
+matmul on the same thread count. "kernels" is the share of the step's time spent inside
+convolution and matmul kernels (torch profiler): what the loop around them costs.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from tabulate import tabulate
+from torch.profiler import profile
 from torch.utils.flop_counter import FlopCounterMode
 
 from .models import build_model
@@ -33,6 +37,11 @@ CONFIGS = {
     "lstm 6L/64, 2-5 ops": dict(task="program", nops="2,5", model="lstm"),
     "mamba 6L/32, 2-5 ops": dict(task="program", nops="2,5", model="mamba"),
 }
+
+
+MODES = {"fp32": {}, "compile": {"compile": True}, "bucket": {"bucket": 16},
+         "compile+bucket": {"compile": True, "bucket": 16}, "bf16": {"precision": "bf16"}}
+KERNELS = ("convolution", "mm", "bmm", "addmm", "baddbmm", "matmul", "linear", "lstm", "scan")
 
 
 def _timed(step, seconds: float, warmup: int = 2) -> float:
@@ -82,6 +91,18 @@ def our_loop(settings: dict):
         return len(part)
 
     return step, r
+
+
+def kernel_share(step, steps: int = 6) -> float:
+    """Fraction of the step time spent in convolution/matmul kernels (self time, profiled)."""
+    with profile() as prof:
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            step()
+        wall = time.perf_counter() - t0
+    busy = sum(e.self_cpu_time_total for e in prof.key_averages()
+               if any(k in e.key.lower() for k in KERNELS) and not e.key.startswith(("autograd", "Optimizer")))
+    return busy / 1e6 / wall
 
 
 def step_flops(settings: dict) -> float:
@@ -134,15 +155,17 @@ def main(seconds: float = 4.0, threads: int = 1, only: list[str] | None = None) 
         settings = resolve({**raw, "threads": threads, "progress": False, "val-count": 64})
         per_sample = step_flops(settings) / settings["bs"]
         torch.set_flush_denormal(False)
-        base = _timed(plain_loop(settings), seconds, warmup=1)
-        results = {"plain": base}
-        for mode in ("fp32", "bf16"):
-            step, _ = our_loop({**settings, "precision": mode})
-            results[mode] = _timed(step, seconds)
-        for mode, sps in results.items():
+        plain = plain_loop(settings)
+        base = _timed(plain, seconds, warmup=1)
+        results = {"plain": (base, kernel_share(plain))}
+        for mode, options in MODES.items():
+            step, _ = our_loop({**settings, **options})
+            results[mode] = (_timed(step, seconds, warmup=12 if options.get("compile") else 2), kernel_share(step))
+        for mode, (sps, share) in results.items():
             rows.append([name, mode, f"{sps:,.0f}", f"{1000 * settings['bs'] / sps:.1f}", f"{sps / base:.2f}",
-                         f"{sps * per_sample / 1e9:.1f}", f"{100 * sps * per_sample / 1e9 / peak:.0f} %"])
+                         f"{sps * per_sample / 1e9:.1f}", f"{100 * sps * per_sample / 1e9 / peak:.0f} %",
+                         f"{100 * share:.0f} %"])
     header = f"threads {threads}, torch {torch.__version__}, fp32 conv peak {peak:.0f} GFLOP/s"
-    table = tabulate(rows, headers=["config", "mode", "samples/s", "ms/step", "× plain", "GFLOP/s", "% of peak"],
-                     tablefmt="github")
+    table = tabulate(rows, headers=["config", "mode", "samples/s", "ms/step", "× plain", "GFLOP/s", "% of peak",
+                                    "kernels"], tablefmt="github")
     return header + "\n\n" + table

@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scale", choices=["smoke", "cpu", "paper"], help="override the config's scale")
     s.set_defaults(func=cmd_draft)
 
-    s = sub.add_parser("bench", help="training samples/s: plain original-style loop vs ours (fp32, bf16)")
+    s = sub.add_parser("bench", help="training samples/s: plain original-style loop vs ours (fp32 and the fast options)")
     s.add_argument("--seconds", type=float, default=4.0, help="timing per config and mode")
     s.add_argument("--threads", type=int, default=1)
     s.add_argument("--only", nargs="*", help="substrings of config names to run")

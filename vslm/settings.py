@@ -98,12 +98,18 @@ def _bool(key, v):
 # ---------------------------------------------------------------- the key table
 
 
+_ALWAYS = object()
+
+
 @dataclass(frozen=True)
 class Key:
     name: str
     parse: Callable[[str, Any], Any]
     help: str
     in_run_key: bool = True
+    # Options added after results existed enter the run key only when set away from
+    # this value, so adding an option keeps every existing run key.
+    keyed_unless: Any = _ALWAYS
 
 
 TASK_KEYS = {
@@ -153,6 +159,10 @@ TRAIN_KEYS = {
         Key("val-every", _int, "validate every N samples (and at the end)"),
         Key("valmode", _choice(["train", "eval"]), "module mode during validation (original: train, i.e. BN batch stats)"),
         Key("precision", _choice(["fp32", "bf16"]), "fp32 (faithful) or bf16 autocast"),
+        Key("compile", _bool, "torch.compile the forward pass and loss (an option; default off)", keyed_unless=False),
+        Key("bucket", lambda k, v: _int(k, v, 0),
+            "length bucketing: sort each window of N batches by length (0 = off: the original's padding)",
+            keyed_unless=0),
         Key("seed", lambda k, v: _int(k, v, 0), "seed of weight init and training stream (the trial)"),
     ]
 }
@@ -178,7 +188,8 @@ COMMON_DEFAULTS = {
     "task": "program", "model": "conv",
     "val-count": 10_000, "val-seed": 23,
     "samples": 1_000_000, "sched-samples": 0, "bs": 64, "lr": 5e-4, "wd": 0.01, "gc": 0.0,
-    "epoch": 100_000, "val-every": 100_000, "valmode": "train", "precision": "fp32", "seed": 0,
+    "epoch": 100_000, "val-every": 100_000, "valmode": "train", "precision": "fp32",
+    "compile": False, "bucket": 0, "seed": 0,
     "device": "auto", "threads": 0, "progress": True,
 }
 
@@ -263,7 +274,7 @@ def resolve(raw: dict) -> dict:
 
 def run_key(settings: dict) -> str:
     """Content address of a run: hash of the result-relevant settings and version stamps."""
-    relevant = {k: v for k, v in settings.items() if _lookup(k).in_run_key}
+    relevant = {k: v for k, v in settings.items() if _lookup(k).in_run_key and _lookup(k).keyed_unless != v}
     stamps = {c: VERSION_STAMPS[c] for c in
               (f"task:{settings['task']}", f"model:{settings['model']}", "train")}
     blob = json.dumps({"settings": relevant, "versions": stamps}, sort_keys=True)

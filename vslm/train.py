@@ -49,6 +49,18 @@ def to_batch(s: Samples, device) -> tuple[torch.Tensor, torch.Tensor]:
     return target.to(device, non_blocking=True), masked.to(device, non_blocking=True)
 
 
+def bucket_order(lengths: np.ndarray, bs: int, window: int, gen: np.random.Generator) -> np.ndarray:
+    """Sample order for length bucketing: each window of `window` batches is sorted by length
+    and its full batches shuffled; batch boundaries stay where they were (short batches last)."""
+    order = []
+    for start in range(0, len(lengths), window * bs):
+        idx = start + np.argsort(lengths[start:start + window * bs], kind="stable")
+        full = len(idx) // bs
+        batches = idx[: full * bs].reshape(full, bs)[gen.permutation(full)]
+        order += [batches.ravel(), idx[full * bs:]]
+    return np.concatenate(order)
+
+
 def git_commit() -> str | None:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
@@ -71,6 +83,7 @@ class Run:
         torch.manual_seed(settings["seed"])
         self.model = build_model(settings).to(self.device)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=settings["lr"], weight_decay=settings["wd"])
+        self.forward_loss = torch.compile(self._forward_loss) if settings["compile"] else self._forward_loss
         self.validation = validation_set(settings)
         self.stream = train_stream(settings, self.validation)
         self.samples = self.step = self.epoch = self.batch_in_epoch = 0
@@ -120,13 +133,16 @@ class Run:
     def autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.s["precision"] == "bf16")
 
+    def _forward_loss(self, target, masked):
+        with self.autocast():
+            logits = self.model(masked)
+        return batch_stats(logits, target, masked)
+
     def train_step(self, target, masked) -> torch.Tensor:
         self.model.train(True)
         for group in self.opt.param_groups:
             group["lr"] = self.lr_at(self.step)
-        with self.autocast():
-            logits = self.model(masked)
-        loss, vec = batch_stats(logits, target, masked)
+        loss, vec = self.forward_loss(target, masked)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         if self.s["gc"]:
@@ -157,6 +173,9 @@ class Run:
         bs, n = self.s["bs"], self.s["epoch"]
         while True:
             data = self.stream.epoch(self.epoch)
+            if self.s["bucket"]:
+                gen = np.random.default_rng([self.s["seed"], self.epoch, 1])
+                data = data.take(bucket_order(data.length, bs, self.s["bucket"], gen))
             while self.batch_in_epoch * bs < n:
                 i = self.batch_in_epoch * bs
                 yield data.take(slice(i, min(i + bs, n)))
