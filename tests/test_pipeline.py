@@ -138,3 +138,14 @@ def test_draft_marks_pending_cells(tmp_path, monkeypatch, capsys):
     assert table.count("1 pending") == 2
     article = (tmp_path / "report" / "article.md").read_text()
     assert "Draft: 0 of 2 runs finished" in article and "not evaluable" in article
+
+
+def test_plan_counts_finished_runs(tmp_path):
+    from vslm.experiments import plan_table
+
+    experiments = load_config(config(), scale="smoke")
+    keys = list(all_runs(experiments))
+    (tmp_path / keys[0]).mkdir()
+    (tmp_path / keys[0] / "metrics.json").write_text("{}")
+    total = plan_table(experiments, tmp_path).splitlines()[-1].split()
+    assert total[:3] == ["total", str(len(keys)), "1"]

@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--set", nargs="*", metavar="key=value", help="settings overriding the file")
     s.set_defaults(func=cmd_train)
 
-    s = sub.add_parser("plan", help="runs, samples and estimated CPU-hours per experiment")
+    s = sub.add_parser("plan", help="runs, finished runs, samples and estimated CPU-hours left per experiment")
     s.add_argument("--config", default="config.yaml")
     s.add_argument("--scale", choices=["smoke", "cpu", "paper"], help="override the config's scale")
     s.set_defaults(func=cmd_plan)

@@ -128,16 +128,22 @@ def estimate_cpu_seconds(settings: dict) -> float:
     return settings["samples"] * 6 * params * length / (EFFECTIVE_GFLOPS[settings["model"]] * 1e9)
 
 
-def plan_table(experiments: dict) -> str:
+def plan_table(experiments: dict, runs_dir: Path = Path("results/runs")) -> str:
+    """Per experiment: cells, runs, runs not shared with an earlier experiment, how many of
+    those are finished (a metrics.json in `runs_dir`), and the samples and estimated CPU-hours
+    of the unfinished ones."""
     from tabulate import tabulate
 
-    rows, seen, total = [], set(), [0, 0, 0.0]
+    rows, seen, total = [], set(), [0, 0, 0, 0.0]
     for name, e in experiments.items():
         new = [(k, s) for c in e.cells for _, s, k in c.runs if k not in seen]
         seen.update(k for k, _ in new)
-        hours = sum(estimate_cpu_seconds(s) for _, s in new) / 3600
-        samples = sum(s["samples"] for _, s in new)
-        rows.append([name, len(e.cells), len(e.keys), len(new), f"{samples:,}", f"{hours:.2f}"])
-        total = [total[0] + len(new), total[1] + samples, total[2] + hours]
-    rows.append(["total", "", "", total[0], f"{total[1]:,}", f"{total[2]:.2f}"])
-    return tabulate(rows, headers=["experiment", "cells", "runs", "new runs", "samples", "est. CPU-hours"])
+        left = [s for k, s in new if not (runs_dir / k / "metrics.json").exists()]
+        hours = sum(estimate_cpu_seconds(s) for s in left) / 3600
+        samples = sum(s["samples"] for s in left)
+        done = len(new) - len(left)
+        rows.append([name, len(e.cells), len(e.keys), len(new), done, f"{samples:,}", f"{hours:.2f}"])
+        total = [total[0] + len(new), total[1] + done, total[2] + samples, total[3] + hours]
+    rows.append(["total", "", "", total[0], total[1], f"{total[2]:,}", f"{total[3]:.2f}"])
+    return tabulate(rows, headers=["experiment", "cells", "runs", "new runs", "done", "samples left",
+                                   "est. CPU-hours left"])
