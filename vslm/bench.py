@@ -6,7 +6,7 @@
 - the options (their effect on metrics is measured separately, see the README): torch.compile,
   length bucketing, both, and bf16 autocast.
 
-Each is timed for a few seconds after a warm-up; GFLOP/s come from torch's FLOP counter on one
+Each is timed for a few seconds after a warm-up, on CUDA when torch sees it (else the CPU); GFLOP/s come from torch's FLOP counter on one
 training step (at the task's longest length), the peak from large float32 convolutions and a
 matmul on the same thread count. "kernels" is the share of the step's time spent inside
 convolution and matmul kernels (torch profiler): what the loop around them costs.
@@ -26,7 +26,9 @@ from torch.utils.flop_counter import FlopCounterMode
 from .models import build_model
 from .settings import resolve
 from .tasks import make_task
-from .train import Run, to_batch
+from .train import Run, pick_device, to_batch
+
+DEVICE = pick_device("auto")
 
 CONFIGS = {
     "conv 3L/64/ks13 attn 0,0,T, 3 ops": dict(task="program", nops="1,3", **{"val-nops": 3}, l=3, ks=13,
@@ -44,13 +46,20 @@ MODES = {"fp32": {}, "compile": {"compile": True}, "bucket": {"bucket": 16},
 KERNELS = ("convolution", "mm", "bmm", "addmm", "baddbmm", "matmul", "linear", "lstm", "scan")
 
 
+def _sync():
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
+
+
 def _timed(step, seconds: float, warmup: int = 2) -> float:
     """samples/s of `step()` (returns samples done) over about `seconds`."""
     for _ in range(warmup):
         step()
+    _sync()
     n, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds or n == 0:
         n += step()
+    _sync()
     return n / (time.perf_counter() - t0)
 
 
@@ -61,7 +70,7 @@ def plain_loop(settings: dict):
         settings = {**settings, "scan": "sequential"}
     task = make_task(settings)
     rng = random.Random(0)
-    model = build_model(settings)
+    model = build_model(settings).to(DEVICE)
     opt = torch.optim.AdamW(model.parameters(), lr=5e-4, weight_decay=0.01)
     bs, width = settings["bs"], task.answer_width
 
@@ -70,8 +79,8 @@ def plain_loop(settings: dict):
         longest = max(len(t) for t in texts)
         target = torch.tensor([list(t.ljust(longest).encode()) for t in texts])
         masked = torch.tensor([list((t[:-width] + "\0" * width).ljust(longest).encode()) for t in texts])
-        logits = model(masked)
-        loss = F.cross_entropy(logits.reshape(-1, 256), target.reshape(-1))
+        logits = model(masked.to(DEVICE))
+        loss = F.cross_entropy(logits.reshape(-1, 256), target.to(DEVICE).reshape(-1))
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -94,7 +103,9 @@ def our_loop(settings: dict):
 
 
 def kernel_share(step, steps: int = 6) -> float:
-    """Fraction of the step time spent in convolution/matmul kernels (self time, profiled)."""
+    """Fraction of the step time spent in convolution/matmul kernels (CPU self time, profiled)."""
+    if DEVICE.type == "cuda":
+        return float("nan")
     with profile() as prof:
         t0 = time.perf_counter()
         for _ in range(steps):
@@ -119,10 +130,10 @@ def peak_gflops(seconds: float = 1.0) -> float:
     best = 0.0
     with torch.no_grad():
         for b, c, length, k in ((256, 64, 64, 13), (64, 256, 256, 9), (32, 256, 128, 3)):
-            conv = torch.nn.Conv1d(c, c, k, padding=k // 2)
-            x = torch.randn(b, c, length)
+            conv = torch.nn.Conv1d(c, c, k, padding=k // 2).to(DEVICE)
+            x = torch.randn(b, c, length, device=DEVICE)
             best = max(best, _timed(lambda: (conv(x), 1)[1], seconds) * 2 * b * c * c * length * k / 1e9)
-        a = torch.randn(2048, 2048)
+        a = torch.randn(2048, 2048, device=DEVICE)
         best = max(best, _timed(lambda: (a @ a, 1)[1], seconds) * 2 * 2048**3 / 1e9)
     return best
 
@@ -164,8 +175,9 @@ def main(seconds: float = 4.0, threads: int = 1, only: list[str] | None = None) 
         for mode, (sps, share) in results.items():
             rows.append([name, mode, f"{sps:,.0f}", f"{1000 * settings['bs'] / sps:.1f}", f"{sps / base:.2f}",
                          f"{sps * per_sample / 1e9:.1f}", f"{100 * sps * per_sample / 1e9 / peak:.0f} %",
-                         f"{100 * share:.0f} %"])
-    header = f"threads {threads}, torch {torch.__version__}, fp32 conv peak {peak:.0f} GFLOP/s"
+                         f"{100 * share:.0f} %" if share == share else "–"])
+    where = torch.cuda.get_device_name() if DEVICE.type == "cuda" else f"CPU, threads {threads}"
+    header = f"{where}, torch {torch.__version__}, fp32 conv peak {peak:.0f} GFLOP/s"
     table = tabulate(rows, headers=["config", "mode", "samples/s", "ms/step", "× plain", "GFLOP/s", "% of peak",
                                     "kernels"], tablefmt="github")
     return header + "\n\n" + table
