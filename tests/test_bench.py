@@ -7,3 +7,23 @@ def test_benchmarks_print_tables():
     assert "program 5 letters / 5 ops" in data and "numpy/s" in data
     table = main(seconds=0.05, only=["lstm"])
     assert "fp32 conv peak" in table and table.count("lstm 6L/64") == 1 + len(MODES)
+
+
+def test_batched_trials_train_like_separate_runs():
+    """The vmapped trials follow each trial's own run (same init, data and AdamW updates)."""
+    import torch
+
+    from vslm.bench import batched_trials_loop, our_loop
+    from vslm.settings import resolve
+
+    settings = resolve(dict(task="program", len=3, nops=1, l=2, ch=16, ks=5, attn="0,T", epoch=1024, threads=1,
+                            progress=False, **{"val-count": 64}))
+    batched, params = batched_trials_loop(settings, trials=2)
+    for _ in range(3):
+        batched()
+    for trial in range(2):
+        step, run = our_loop({**settings, "seed": trial})
+        for _ in range(3):
+            step()
+        for name, p in run.model.named_parameters():
+            torch.testing.assert_close(params[name][trial], p, rtol=1e-4, atol=1e-5)

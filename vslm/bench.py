@@ -4,7 +4,10 @@
   to the longest sample, eager fp32, batch 64, denormals not flushed);
 - fp32: our faithful training loop (numpy stream, the same model and metrics);
 - the options (their effect on metrics is measured separately, see the README): torch.compile,
-  length bucketing, both, and bf16 autocast.
+  length bucketing, both, and bf16 autocast;
+- trials×4: four trials of the conv model trained as one batched model (torch.func.vmap over
+  stacked weights; AdamW is elementwise, so each trial's update is its own), samples of all
+  trials counted.
 
 Each is timed for a few seconds after a warm-up, on CUDA when torch sees it (else the CPU); GFLOP/s come from torch's FLOP counter on one
 training step (at the task's longest length), the peak from large float32 convolutions and a
@@ -25,7 +28,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from .models import build_model
 from .settings import resolve
-from .tasks import make_task
+from .tasks import Samples, make_task
 from .train import Run, pick_device, to_batch
 
 DEVICE = pick_device("auto")
@@ -102,6 +105,31 @@ def our_loop(settings: dict):
     return step, r
 
 
+def batched_trials_loop(settings: dict, trials: int = 4):
+    """`trials` seeds of one conv cell as one vmapped model; batches padded to the longest of all."""
+    runs = [Run({**settings, "seed": t}, out="/nonexistent", log=lambda *_: None) for t in range(trials)]
+    params, buffers = torch.func.stack_module_state([r.model for r in runs])
+    template = build_model(settings).to("meta")
+    forward = torch.vmap(lambda p, b, x: torch.func.functional_call(template, (p, b), (x,)))
+    opt = torch.optim.AdamW(params.values(), lr=settings["lr"], weight_decay=settings["wd"])
+    streams = [r.batches() for r in runs]
+
+    def step():
+        parts = [next(s) for s in streams]
+        both = Samples(np.concatenate([p.text for p in parts]), np.concatenate([p.length for p in parts]),
+                       parts[0].answer_width)
+        target, masked = (t.view(trials, -1, t.shape[-1]) for t in to_batch(both, DEVICE))
+        logits = forward(params, buffers, masked)
+        # mean over every position times trials = the sum of the trials' own mean losses
+        loss = trials * F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return len(both)
+
+    return step, params
+
+
 def kernel_share(step, steps: int = 6) -> float:
     """Fraction of the step time spent in convolution/matmul kernels (CPU self time, profiled)."""
     if DEVICE.type == "cuda":
@@ -172,6 +200,9 @@ def main(seconds: float = 4.0, threads: int = 1, only: list[str] | None = None) 
         for mode, options in MODES.items():
             step, _ = our_loop({**settings, **options})
             results[mode] = (_timed(step, seconds, warmup=12 if options.get("compile") else 2), kernel_share(step))
+        if settings["model"] == "conv":
+            step, _ = batched_trials_loop(settings)
+            results["trials×4"] = (_timed(step, seconds), kernel_share(step))
         for mode, (sps, share) in results.items():
             rows.append([name, mode, f"{sps:,.0f}", f"{1000 * settings['bs'] / sps:.1f}", f"{sps / base:.2f}",
                          f"{sps * per_sample / 1e9:.1f}", f"{100 * sps * per_sample / 1e9 / peak:.0f} %",
