@@ -147,3 +147,12 @@ def test_compiled_run_matches_eager(tmp_path):
     compiled = train_mod.run(resolve(dict(TINY, compile=True)), tmp_path / "b")["metrics"]
     assert compiled["validation_loss"] == pytest.approx(eager["validation_loss"], rel=1e-4)
     assert compiled["validation_error%_exact"] == pytest.approx(eager["validation_error%_exact"], abs=0.2)
+
+
+def test_compile_without_a_compiler_is_a_settings_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(train_mod.shutil, "which", lambda name: None)
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text("task: program\nnops: 2\ncompile: true\n")
+    assert main(["train", str(cfg), "--out", str(tmp_path / "run")]) == 2
+    assert "compile=true" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import platform
+import shutil
 import socket
 import subprocess
 import sys
@@ -83,6 +84,8 @@ class Run:
         torch.manual_seed(settings["seed"])
         self.model = build_model(settings).to(self.device)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=settings["lr"], weight_decay=settings["wd"])
+        if settings["compile"] and self.device.type == "cpu" and not any(map(shutil.which, ("g++", "clang++"))):
+            raise SettingsError("compile", True, "torch.compile on the CPU needs a C++ compiler (g++ or clang++)")
         self.forward_loss = torch.compile(self._forward_loss) if settings["compile"] else self._forward_loss
         self.validation = validation_set(settings)
         self.stream = train_stream(settings, self.validation)
