@@ -126,9 +126,10 @@ def test_bucket_order_keeps_batches_and_sorts_windows():
 
 
 def test_options_enter_the_run_key_only_when_set():
-    from vslm.settings import run_key
+    from vslm.settings import run_key, run_spec
 
     base = run_key(resolve(TINY))
+    assert not {"bucket", "compile", "threads"} & set(run_spec(resolve(TINY)))  # also the train job's params
     assert run_key(resolve(dict(TINY, bucket=0, compile=False))) == base
     assert len({base, run_key(resolve(dict(TINY, bucket=4))), run_key(resolve(dict(TINY, compile=True)))}) == 3
 

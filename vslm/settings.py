@@ -272,9 +272,15 @@ def resolve(raw: dict) -> dict:
     return out
 
 
+def run_spec(settings: dict) -> dict:
+    """The result-relevant settings of a run (options at their neutral value left out);
+    `resolve(run_spec(s))` gives `s` back with default execution settings."""
+    return {k: v for k, v in settings.items() if _lookup(k).in_run_key and _lookup(k).keyed_unless != v}
+
+
 def run_key(settings: dict) -> str:
-    """Content address of a run: hash of the result-relevant settings and version stamps."""
-    relevant = {k: v for k, v in settings.items() if _lookup(k).in_run_key and _lookup(k).keyed_unless != v}
+    """Content address of a run: hash of its spec and the version stamps."""
+    relevant = run_spec(settings)
     stamps = {c: VERSION_STAMPS[c] for c in
               (f"task:{settings['task']}", f"model:{settings['model']}", "train")}
     blob = json.dumps({"settings": relevant, "versions": stamps}, sort_keys=True)

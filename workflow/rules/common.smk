@@ -4,6 +4,7 @@ import re
 from snakemake.utils import validate
 
 from vslm.experiments import all_runs, load_config
+from vslm.settings import run_spec
 
 
 configfile: "config.yaml"

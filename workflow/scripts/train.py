@@ -1,18 +1,19 @@
-"""Snakemake job: train one run (settings from params) into its run directory."""
+"""Snakemake job: train one run (its spec from params) into its run directory."""
 import traceback
 from pathlib import Path
 
 from vslm.rundir import write_json
+from vslm.settings import resolve
 from vslm.train import run
 
 out = Path(snakemake.output.metrics).parent
-settings = {**snakemake.params.settings, "threads": snakemake.threads, "progress": False}
+settings = {**snakemake.params.spec, "threads": snakemake.threads, "progress": False}
 with open(snakemake.log[0], "a") as log:
     def say(line):
         print(line, file=log, flush=True)
 
     try:
-        run(settings, out, log=say)
+        run(resolve(settings), out, log=say)
     except Exception as e:  # a failed run becomes a marked cell of the draft table
         say(traceback.format_exc())
         for name in ("curve", "examples", "text"):
