@@ -129,7 +129,8 @@ def test_options_enter_the_run_key_only_when_set():
     from vslm.settings import run_key, run_spec
 
     base = run_key(resolve(TINY))
-    assert not {"bucket", "compile", "threads"} & set(run_spec(resolve(TINY)))  # also the train job's params
+    spec = run_spec(resolve(TINY))  # also the train job's params
+    assert not {"bucket", "compile"} & set(spec) and spec["threads"] == 1 and resolve(spec) == resolve(TINY)
     assert run_key(resolve(dict(TINY, bucket=0, compile=False))) == base
     assert len({base, run_key(resolve(dict(TINY, bucket=4))), run_key(resolve(dict(TINY, compile=True)))}) == 3
 

@@ -272,15 +272,21 @@ def resolve(raw: dict) -> dict:
     return out
 
 
+def _in_key(key: str, value: Any) -> bool:
+    k = _lookup(key)
+    return k.in_run_key and k.keyed_unless != value
+
+
 def run_spec(settings: dict) -> dict:
-    """The result-relevant settings of a run (options at their neutral value left out);
-    `resolve(run_spec(s))` gives `s` back with default execution settings."""
-    return {k: v for k, v in settings.items() if _lookup(k).in_run_key and _lookup(k).keyed_unless != v}
+    """What defines a run: its result-relevant settings (options at their neutral value left
+    out) and execution settings away from their defaults. `resolve(run_spec(s)) == s`."""
+    return {k: v for k, v in settings.items()
+            if _in_key(k, v) or (not _lookup(k).in_run_key and v != COMMON_DEFAULTS[k])}
 
 
 def run_key(settings: dict) -> str:
-    """Content address of a run: hash of its spec and the version stamps."""
-    relevant = run_spec(settings)
+    """Content address of a run: hash of its result-relevant settings and the version stamps."""
+    relevant = {k: v for k, v in settings.items() if _in_key(k, v)}
     stamps = {c: VERSION_STAMPS[c] for c in
               (f"task:{settings['task']}", f"model:{settings['model']}", "train")}
     blob = json.dumps({"settings": relevant, "versions": stamps}, sort_keys=True)

@@ -8,7 +8,7 @@ rule train:
         examples=report("results/runs/{key}/examples.png", category="Validation examples"),
         text="results/runs/{key}/examples.txt",
     params:
-        # the run's spec: changes exactly when its key does (a new option keeps it)
+        # the run's spec: changes with its key or an execution setting (a new option keeps it)
         spec=lambda wc: run_spec(RUNS[wc.key]),
     log:
         "results/logs/{key}.log",
