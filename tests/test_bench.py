@@ -27,3 +27,10 @@ def test_batched_trials_train_like_separate_runs():
             step()
         for name, p in run.model.named_parameters():
             torch.testing.assert_close(params[name][trial], p, rtol=1e-4, atol=1e-5)
+
+
+def test_scheduling_bench_compares_splits_of_the_cores():
+    from vslm.bench import scheduling_bench
+
+    table = scheduling_bench(2, seconds=0.05, only=["3L"])
+    assert "2 × 1" in table and "1 × 2" in table and "6L" not in table

@@ -188,6 +188,32 @@ def data_bench(seconds: float = 2.0) -> str:
     return tabulate(rows, headers=["task", "python per-sample/s", "numpy/s", "×"], tablefmt="github")
 
 
+def _job_throughput(args) -> float:
+    name, threads, seconds = args
+    torch.set_num_threads(threads)
+    settings = resolve({**CONFIGS[name], "threads": threads, "progress": False, "val-count": 64})
+    step, _ = our_loop(settings)
+    return _timed(step, seconds, warmup=5)
+
+
+def scheduling_bench(cores: int, seconds: float = 6.0, only: list[str] | None = None) -> str:
+    """Total samples/s of `cores` CPU cores split into jobs × threads, all jobs side by side
+    (processes), for each conv configuration: how the pipeline should spread its jobs."""
+    import multiprocessing
+
+    rows = []
+    ctx = multiprocessing.get_context("spawn")
+    for name, raw in CONFIGS.items():
+        if raw.get("model", "conv") != "conv" or (only and not any(o in name for o in only)):
+            continue
+        for threads in (t for t in range(1, cores + 1) if cores % t == 0):
+            jobs = cores // threads
+            with ctx.Pool(jobs) as pool:
+                total = sum(pool.map(_job_throughput, [(name, threads, seconds)] * jobs))
+            rows.append([name, f"{jobs} × {threads}", f"{total:,.0f}"])
+    return tabulate(rows, headers=["config", "jobs × threads", "total samples/s"], tablefmt="github")
+
+
 def main(seconds: float = 4.0, threads: int = 1, only: list[str] | None = None, rounds: int = 3) -> str:
     """The table: every mode of a config is timed in `rounds` interleaved rounds of
     seconds/rounds each and reported at its best round (this shared VM drifts by ±20 %)."""

@@ -118,9 +118,14 @@ def cmd_draft(a) -> None:
 
 
 def cmd_bench(a) -> None:
-    from .bench import data_bench, main as bench
+    from .bench import data_bench, main as bench, scheduling_bench
 
-    print(data_bench() if a.data else bench(seconds=a.seconds, threads=a.threads, only=a.only))
+    if a.data:
+        print(data_bench())
+    elif a.cores:
+        print(scheduling_bench(a.cores, seconds=a.seconds, only=a.only))
+    else:
+        print(bench(seconds=a.seconds, threads=a.threads, only=a.only))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -172,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=1)
     s.add_argument("--only", nargs="*", help="substrings of config names to run")
     s.add_argument("--data", action="store_true", help="task generators instead: numpy stream vs per-sample python")
+    s.add_argument("--cores", type=int, help="scheduling instead: total samples/s of CORES split into jobs x threads")
     s.set_defaults(func=cmd_bench)
     return p
 
