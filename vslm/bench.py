@@ -120,16 +120,16 @@ def batched_trials_loop(settings: dict, trials: int = 4):
     def step():
         torch.set_flush_denormal(True)
         parts = [next(s) for s in streams]
-        both = Samples(np.concatenate([p.text for p in parts]), np.concatenate([p.length for p in parts]),
+        joined = Samples(np.concatenate([p.text for p in parts]), np.concatenate([p.length for p in parts]),
                        parts[0].answer_width)
-        target, masked = (t.view(trials, -1, t.shape[-1]) for t in to_batch(both, DEVICE))
+        target, masked = (t.view(trials, -1, t.shape[-1]) for t in to_batch(joined, DEVICE))
         logits = forward(params, buffers, masked)
         # mean over every position times trials = the sum of the trials' own mean losses
         loss = trials * F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        return len(both)
+        return len(joined)
 
     return step, params
 
