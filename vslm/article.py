@@ -38,23 +38,17 @@ kernel 13 with dilations 5, 7, 1 reaches 78, wider than the 40-cell selective-co
 """
 
 
-SCALE_NOTES = {
-    "smoke": "every cell trained on 2,048 samples: it shows that the whole pipeline runs, "
-             "not the findings, so most claim checks below fail",
-    "cpu": "every cell at 300k samples with fewer trials, sized for a 2-core machine",
-    "paper": "the original budgets and trials",
-}
-
-
 def provenance(experiments: dict) -> str:
-    devices, torches = Counter(), Counter()
+    devices, torches, seconds = Counter(), Counter(), 0.0
     for key in all_runs(experiments):
         r = load_result(key)
         if r and "provenance" in r:
             devices[f"{r['provenance']['device']} ({r['provenance']['device_name']})"] += 1
             torches[r["provenance"]["torch"]] += 1
+            seconds += r["metrics"]["train_time_s"]
     fmt = lambda c: ", ".join(f"{k} × {v}" for k, v in c.most_common()) or "none yet"  # noqa: E731
-    return f"Runs by device: {fmt(devices)}. Torch: {fmt(torches)}."
+    return (f"Runs by device: {fmt(devices)}. Torch: {fmt(torches)}. "
+            f"Summed training time of these runs: {seconds / 3600:.2f} h.")
 
 
 def section_markdown(exp: Experiment, rows: list[dict], table_md: str) -> str:
@@ -84,7 +78,8 @@ def write_article(experiments: dict, config: dict, md_path: Path, html_path: Pat
     rows_by_exp = {name: build_rows(e) for name, e in experiments.items()}
     claims = check_claims(rows_by_exp)
     out = ["# Very Small Language Models, reproduced", "", INTRO,
-           f"Scale: **{config['scale']}** ({SCALE_NOTES[config['scale']]}). {provenance(experiments)}", ""]
+           f"Scale: **{config['scale']}** ({config['scales'][config['scale']].get('note', '')}). "
+           f"{provenance(experiments)}", ""]
     sections: dict[str, list[str]] = {}
     for name, e in experiments.items():
         table = Path(f"results/tables/{name}.md").read_text()
