@@ -149,3 +149,38 @@ def test_plan_counts_finished_runs(tmp_path):
     (tmp_path / keys[0] / "metrics.json").write_text("{}")
     total = plan_table(experiments, tmp_path).splitlines()[-1].split()
     assert total[:3] == ["total", str(len(keys)), "1"]
+
+
+@pytest.mark.slow
+def test_killed_pipeline_resumes_its_run(tmp_path):
+    """Snakemake and its training job killed after a checkpoint: the next invocation resumes the
+    run from the checkpoint (rerun-incomplete does not delete it) and finishes it."""
+    import os
+    import signal
+    import time
+
+    for d in ("workflow", "reference"):
+        shutil.copytree(ROOT / d, tmp_path / d)
+    cfg = yaml.safe_load((ROOT / "tests" / "slurm" / "config.yaml").read_text())
+    cfg["experiments"] = {"S1-T1": cfg["experiments"]["S1-T1"]}
+    cfg["experiments"]["S1-T1"]["grid"]["l"] = [6]
+    cfg["scales"]["smoke"]["settings"].update({"samples": 16384, "val-every": 1024})
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    (key,) = all_runs(load_config(cfg))
+    run = tmp_path / "results" / "runs" / key
+    cmd = ["snakemake", "--cores", "1", "--resources", "gpu=1"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    end = time.monotonic() + 300
+    while not (run / "checkpoint.pt").exists() and proc.poll() is None and time.monotonic() < end:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # snakemake and its job
+    proc.wait()
+    assert (run / "checkpoint.pt").exists() and not (run / "metrics.json").exists()
+    # a hard kill leaves Snakemake's lock behind: --unlock first (README)
+    subprocess.run(["snakemake", "--unlock"], cwd=tmp_path, capture_output=True, check=True, timeout=120)
+    out = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "resuming" in (tmp_path / "results" / "logs" / f"{key}.log").read_text()
+    assert json.loads((run / "metrics.json").read_text())["status"] == "done"
+    assert not (run / "checkpoint.pt").exists()
