@@ -45,7 +45,7 @@ def provenance(experiments: dict) -> str:
         if r and "provenance" in r:
             devices[f"{r['provenance']['device']} ({r['provenance']['device_name']})"] += 1
             torches[r["provenance"]["torch"]] += 1
-            seconds += r["metrics"]["train_time_s"]
+            seconds += r["metrics"].get("train_time_s") or 0.0
     fmt = lambda c: ", ".join(f"{k} × {v}" for k, v in c.most_common()) or "none yet"  # noqa: E731
     return (f"Runs by device: {fmt(devices)}. Torch: {fmt(torches)}. "
             f"Summed training time of these runs: {seconds / 3600:.2f} h.")
