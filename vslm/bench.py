@@ -188,10 +188,15 @@ def data_bench(seconds: float = 2.0) -> str:
     return tabulate(rows, headers=["task", "python per-sample/s", "numpy/s", "×"], tablefmt="github")
 
 
+def bench_settings(name: str, threads: int) -> dict:
+    """A reference configuration as the benchmarks train it (small validation set, no bar)."""
+    return resolve({**CONFIGS[name], "threads": threads, "progress": False, "val-count": 64})
+
+
 def _job_throughput(args) -> float:
     name, threads, seconds = args
     torch.set_num_threads(threads)
-    settings = resolve({**CONFIGS[name], "threads": threads, "progress": False, "val-count": 64})
+    settings = bench_settings(name, threads)
     step, _ = our_loop(settings)
     return _timed(step, seconds, warmup=5)
 
@@ -220,10 +225,10 @@ def main(seconds: float = 4.0, threads: int = 1, only: list[str] | None = None, 
     torch.set_num_threads(threads)
     peak = peak_gflops()
     rows = []
-    for name, raw in CONFIGS.items():
+    for name in CONFIGS:
         if only and not any(o in name for o in only):
             continue
-        settings = resolve({**raw, "threads": threads, "progress": False, "val-count": 64})
+        settings = bench_settings(name, threads)
         per_sample = step_flops(settings) / settings["bs"]
         steps = {"plain": plain_loop(settings)}
         for mode, options in MODES.items():
