@@ -141,14 +141,23 @@ def test_draft_marks_pending_cells(tmp_path, monkeypatch, capsys):
 
 
 def test_plan_counts_finished_runs(tmp_path):
-    from vslm.experiments import plan_table
+    from vslm.experiments import estimate_cpu_seconds, plan_table
 
     experiments = load_config(config(), scale="smoke")
     keys = list(all_runs(experiments))
     (tmp_path / keys[0]).mkdir()
     (tmp_path / keys[0] / "metrics.json").write_text("{}")
-    total = plan_table(experiments, tmp_path).splitlines()[-1].split()
-    assert total[:3] == ["total", str(len(keys)), "1"]
+    lines = plan_table(experiments, tmp_path).splitlines()
+    assert lines[-1].split()[:3] == ["total", str(len(keys)), "1"]
+
+    # a finished run that took twice its estimate scales the hours left by 2
+    seconds = 2 * estimate_cpu_seconds(all_runs(experiments)[keys[0]])
+    (tmp_path / keys[0] / "metrics.json").write_text(
+        json.dumps({"status": "done", "metrics": {"train_time_s": seconds}}))
+    *_, total, calibrated = plan_table(experiments, tmp_path).splitlines()
+    hours = float(total.split()[-1])
+    assert calibrated.startswith("1 finished run(s) took 2.00x")
+    assert calibrated.endswith(f"{hours * 2:.1f} CPU-hours left at that rate")
 
 
 @pytest.mark.slow

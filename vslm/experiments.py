@@ -12,6 +12,7 @@ so a cell shared by several tables trains once.
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,19 +132,38 @@ def estimate_cpu_seconds(settings: dict) -> float:
 def plan_table(experiments: dict, runs_dir: Path = Path("results/runs")) -> str:
     """Per experiment: cells, runs, runs not shared with an earlier experiment, how many of
     those are finished (a metrics.json in `runs_dir`), and the samples and estimated CPU-hours
-    of the unfinished ones."""
+    of the unfinished ones. A last line scales the estimate by the measured/estimated training
+    time of the finished runs (a calibration to the machine that trained them)."""
     from tabulate import tabulate
 
-    rows, seen, total = [], set(), [0, 0, 0, 0.0]
+    rows, seen, total, measured = [], set(), [0, 0, 0, 0.0], [0.0, 0.0, 0]
     for name, e in experiments.items():
         new = [(k, s) for c in e.cells for _, s, k in c.runs if k not in seen]
         seen.update(k for k, _ in new)
         left = [s for k, s in new if not (runs_dir / k / "metrics.json").exists()]
+        for k, s in new:
+            seconds = finished_train_seconds(runs_dir / k / "metrics.json")
+            if seconds:
+                measured = [measured[0] + seconds, measured[1] + estimate_cpu_seconds(s), measured[2] + 1]
         hours = sum(estimate_cpu_seconds(s) for s in left) / 3600
         samples = sum(s["samples"] for s in left)
         done = len(new) - len(left)
         rows.append([name, len(e.cells), len(e.keys), len(new), done, f"{samples:,}", f"{hours:.2f}"])
         total = [total[0] + len(new), total[1] + done, total[2] + samples, total[3] + hours]
     rows.append(["total", "", "", total[0], total[1], f"{total[2]:,}", f"{total[3]:.2f}"])
-    return tabulate(rows, headers=["experiment", "cells", "runs", "new runs", "done", "samples left",
+    text = tabulate(rows, headers=["experiment", "cells", "runs", "new runs", "done", "samples left",
                                    "est. CPU-hours left"])
+    if measured[2]:
+        ratio = measured[0] / measured[1]
+        text += (f"\n{measured[2]} finished run(s) took {ratio:.2f}x their estimated training time: "
+                 f"{total[3] * ratio:.1f} CPU-hours left at that rate")
+    return text
+
+
+def finished_train_seconds(metrics_path: Path) -> float | None:
+    """Training time of a finished (done) run, or None."""
+    try:
+        m = json.loads(metrics_path.read_text())
+        return m["metrics"]["train_time_s"] if m.get("status") == "done" else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
