@@ -34,3 +34,19 @@ def test_scheduling_bench_compares_splits_of_the_cores():
 
     table = scheduling_bench(2, seconds=0.05, only=["3L"])
     assert "2 × 1" in table and "1 × 2" in table and "6L" not in table
+
+
+def test_convs_alone_times_every_convolution_of_the_step():
+    import torch
+
+    from vslm.bench import bench_settings, conv_inputs, convs_alone
+    from vslm.models import build_model
+    from vslm.tasks import make_task
+
+    settings = bench_settings("conv 3L/64/ks13 attn 0,0,T, 3 ops", threads=1)
+    layers = conv_inputs(settings)
+    assert len(layers) == sum(isinstance(m, torch.nn.Conv1d) for m in build_model(settings).modules()) == 3
+    assert {x.shape[0] for _, x in layers} == {64}
+    assert {x.shape[-1] for _, x in layers} == {make_task(settings).max_length}
+    row = next(line for line in convs_alone(seconds=0.05, only=["3L"]).splitlines() if "3L" in line)
+    assert 50 < float(row.split("|")[3].strip(" %")) < 100  # the convs' share of the step's FLOPs

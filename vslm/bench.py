@@ -14,6 +14,8 @@ on the CPU. GFLOP/s come from torch's FLOP counter on one training step (at the 
 length, so bucketed modes count padding they skip), the peak from large float32 convolutions and
 a matmul on the same thread count. "kernels" is the share of the step's time spent inside
 convolution and matmul kernels (torch profiler): what the loop around them costs.
+`convs_alone` times a conv model's convolutions by themselves at a step's shapes: the ceiling
+of the step's GFLOP/s that no loop around them can beat.
 """
 from __future__ import annotations
 
@@ -170,6 +172,57 @@ def peak_gflops(seconds: float = 1.0) -> float:
     return best
 
 
+def _header(threads: int, peak: float) -> str:
+    where = torch.cuda.get_device_name() if DEVICE.type == "cuda" else f"CPU, threads {threads}"
+    return f"{where}, torch {torch.__version__}, fp32 conv peak {peak:.0f} GFLOP/s"
+
+
+def conv_inputs(settings: dict) -> list:
+    """The model's Conv1d layers, each with the input it gets in a training step."""
+    model = build_model(settings).to(DEVICE)
+    seen = []
+    hooks = [m.register_forward_hook(lambda m, i, o: seen.append((m, i[0].detach())))
+             for m in model.modules() if isinstance(m, torch.nn.Conv1d)]
+    with torch.no_grad():
+        model(torch.randint(0, 256, (settings["bs"], make_task(settings).max_length), device=DEVICE))
+    for h in hooks:
+        h.remove()
+    return seen
+
+
+def convs_alone(seconds: float = 3.0, threads: int = 1, only: list[str] | None = None, rounds: int = 3) -> str:
+    """Each conv config's fp32 training step beside its convolutions alone (forward and both
+    backward kernels at the step's shapes, nothing else), timed in interleaved rounds: the
+    kernels' own GFLOP/s are the ceiling of the step's."""
+    torch.set_num_threads(threads)
+    peak, rows = peak_gflops(), []
+    for name, raw in CONFIGS.items():
+        if raw.get("model", "conv") != "conv" or (only and not any(o in name for o in only)):
+            continue
+        settings = bench_settings(name, threads)
+        layers = [(m, x.requires_grad_(), torch.randn_like(m(x))) for m, x in conv_inputs(settings)]
+
+        def convs():
+            for m, x, grad in layers:
+                torch.autograd.backward(m(x), grad)
+            return settings["bs"]
+
+        with FlopCounterMode(display=False) as counter:
+            convs()
+        flops = {"step": step_flops(settings), "convs": counter.get_total_flops()}
+        steps = {"step": our_loop(settings)[0], "convs": convs}
+        best = dict.fromkeys(steps, 0.0)
+        for _ in range(rounds):
+            for part, step in steps.items():
+                best[part] = max(best[part], _timed(step, seconds / rounds))
+        gflops = {part: best[part] * flops[part] / settings["bs"] / 1e9 for part in steps}
+        rows.append([name, len(layers), f"{100 * flops['convs'] / flops['step']:.0f} %",
+                     *(f"{gflops[p]:.1f} ({100 * gflops[p] / peak:.0f} %)" for p in steps)])
+    return _header(threads, peak) + "\n\n" + tabulate(rows, headers=["config", "convs", "convs' share of FLOPs",
+                                                      "fp32 step GFLOP/s (% of peak)",
+                                                      "convs alone GFLOP/s (% of peak)"], tablefmt="github")
+
+
 DATA_TASKS = {"program 5 letters / 5 ops": dict(task="program", len=5, nops=5),
               "program loose, stack ops": dict(task="program", len="2,5", nops="1,5", operators="all",
                                                format="loose"),
@@ -246,8 +299,6 @@ def main(seconds: float = 4.0, threads: int = 1, only: list[str] | None = None, 
             rows.append([name, mode, f"{sps:,.0f}", f"{1000 * settings['bs'] / sps:.1f}", f"{sps / best['plain']:.2f}",
                          f"{sps * per_sample / 1e9:.1f}", f"{100 * sps * per_sample / 1e9 / peak:.0f} %",
                          f"{100 * share:.0f} %" if share == share else "–"])
-    where = torch.cuda.get_device_name() if DEVICE.type == "cuda" else f"CPU, threads {threads}"
-    header = f"{where}, torch {torch.__version__}, fp32 conv peak {peak:.0f} GFLOP/s"
     table = tabulate(rows, headers=["config", "mode", "samples/s", "ms/64 samples", "× plain", "GFLOP/s",
                                     "% of peak", "kernels"], tablefmt="github")
-    return header + "\n\n" + table
+    return _header(threads, peak) + "\n\n" + table

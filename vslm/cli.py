@@ -118,10 +118,12 @@ def cmd_draft(a) -> None:
 
 
 def cmd_bench(a) -> None:
-    from .bench import data_bench, main as bench, scheduling_bench
+    from .bench import convs_alone, data_bench, main as bench, scheduling_bench
 
     if a.data:
         print(data_bench())
+    elif a.convs:
+        print(convs_alone(seconds=a.seconds, threads=a.threads, only=a.only))
     elif a.cores:
         print(scheduling_bench(a.cores, seconds=a.seconds, only=a.only))
     else:
@@ -177,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=1)
     s.add_argument("--only", nargs="*", help="substrings of config names to run")
     s.add_argument("--data", action="store_true", help="task generators instead: numpy stream vs per-sample python")
+    s.add_argument("--convs", action="store_true",
+                   help="the conv models' convolutions alone at a training step's shapes: their GFLOP/s ceiling")
     s.add_argument("--cores", type=int, help="scheduling instead: total samples/s of CORES split into jobs x threads")
     s.set_defaults(func=cmd_bench)
     return p
