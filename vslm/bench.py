@@ -19,6 +19,7 @@ of the step's GFLOP/s that no loop around them can beat.
 """
 from __future__ import annotations
 
+import copy
 import random
 import time
 
@@ -192,35 +193,48 @@ def conv_inputs(settings: dict) -> list:
 
 def convs_alone(seconds: float = 3.0, threads: int = 1, only: list[str] | None = None, rounds: int = 3) -> str:
     """Each conv config's fp32 training step beside its convolutions alone (forward and both
-    backward kernels at the step's shapes, nothing else), timed in interleaved rounds: the
-    kernels' own GFLOP/s are the ceiling of the step's."""
+    backward kernels at the step's shapes, nothing else; in float32 and in bfloat16), timed in
+    interleaved rounds: the kernels' own GFLOP/s are the ceiling of the step's."""
     torch.set_num_threads(threads)
     peak, rows = peak_gflops(), []
     for name, raw in CONFIGS.items():
         if raw.get("model", "conv") != "conv" or (only and not any(o in name for o in only)):
             continue
         settings = bench_settings(name, threads)
-        layers = [(m, x.requires_grad_(), torch.randn_like(m(x))) for m, x in conv_inputs(settings)]
-
-        def convs():
-            for m, x, grad in layers:
-                torch.autograd.backward(m(x), grad)
-            return settings["bs"]
-
+        inputs = conv_inputs(settings)
+        steps = {"step": our_loop(settings)[0], "convs fp32": conv_step(inputs, torch.float32),
+                 "convs bf16": conv_step(inputs, torch.bfloat16)}
         with FlopCounterMode(display=False) as counter:
-            convs()
-        flops = {"step": step_flops(settings), "convs": counter.get_total_flops()}
-        steps = {"step": our_loop(settings)[0], "convs": convs}
+            steps["convs fp32"]()
+        flops = counter.get_total_flops()
         best = dict.fromkeys(steps, 0.0)
         for _ in range(rounds):
             for part, step in steps.items():
                 best[part] = max(best[part], _timed(step, seconds / rounds))
-        gflops = {part: best[part] * flops[part] / settings["bs"] / 1e9 for part in steps}
-        rows.append([name, len(layers), f"{100 * flops['convs'] / flops['step']:.0f} %",
-                     *(f"{gflops[p]:.1f} ({100 * gflops[p] / peak:.0f} %)" for p in steps)])
-    return _header(threads, peak) + "\n\n" + tabulate(rows, headers=["config", "convs", "convs' share of FLOPs",
-                                                      "fp32 step GFLOP/s (% of peak)",
-                                                      "convs alone GFLOP/s (% of peak)"], tablefmt="github")
+        per_step = step_flops(settings)
+        gflops = [best["step"] / settings["bs"] * per_step / 1e9, best["convs fp32"] * flops / 1e9,
+                  best["convs bf16"] * flops / 1e9]
+        rows.append([name, len(inputs), f"{100 * flops / per_step:.0f} %",
+                     *(f"{g:.1f} ({100 * g / peak:.0f} %)" for g in gflops)])
+    return _header(threads, peak) + "\n\n" + tabulate(
+        rows, headers=["config", "convs", "convs' share of FLOPs", "fp32 step GFLOP/s (% of peak)",
+                       "convs alone fp32", "convs alone bf16"], tablefmt="github")
+
+
+def conv_step(inputs: list, dtype: torch.dtype):
+    """One forward + backward of each conv at its recorded input, in `dtype`; returns 1 (step)."""
+    layers = []
+    for m, x in inputs:
+        conv = copy.deepcopy(m).to(dtype)
+        x = x.to(dtype).requires_grad_()
+        layers.append((conv, x, torch.randn_like(conv(x))))
+
+    def step():
+        for conv, x, grad in layers:
+            torch.autograd.backward(conv(x), grad)
+        return 1
+
+    return step
 
 
 DATA_TASKS = {"program 5 letters / 5 ops": dict(task="program", len=5, nops=5),
