@@ -53,6 +53,12 @@ MODES = {"fp32": {}, "compile": {"compile": True}, "bucket": {"bucket": 16},
 KERNELS = ("convolution", "mm", "bmm", "addmm", "baddbmm", "matmul", "linear", "lstm", "rnn", "scan")
 
 
+def configs(only: list[str] | None, conv_only: bool = False) -> list[str]:
+    """Names of the reference configurations containing one of `only` (all if None)."""
+    return [name for name, raw in CONFIGS.items()
+            if (not only or any(o in name for o in only)) and not (conv_only and raw.get("model", "conv") != "conv")]
+
+
 def _sync():
     if DEVICE.type == "cuda":
         torch.cuda.synchronize()
@@ -197,9 +203,7 @@ def convs_alone(seconds: float = 3.0, threads: int = 1, only: list[str] | None =
     interleaved rounds: the kernels' own GFLOP/s are the ceiling of the step's."""
     torch.set_num_threads(threads)
     peak, rows = peak_gflops(), []
-    for name, raw in CONFIGS.items():
-        if raw.get("model", "conv") != "conv" or (only and not any(o in name for o in only)):
-            continue
+    for name in configs(only, conv_only=True):
         settings = bench_settings(name, threads)
         inputs = conv_inputs(settings)
         steps = {"step": our_loop(settings)[0], "convs fp32": conv_step(inputs, torch.float32),
@@ -275,9 +279,7 @@ def scheduling_bench(cores: int, seconds: float = 6.0, only: list[str] | None = 
 
     rows = []
     ctx = multiprocessing.get_context("spawn")
-    for name, raw in CONFIGS.items():
-        if raw.get("model", "conv") != "conv" or (only and not any(o in name for o in only)):
-            continue
+    for name in configs(only, conv_only=True):
         for threads in (t for t in range(1, cores + 1) if cores % t == 0):
             jobs = cores // threads
             with ctx.Pool(jobs) as pool:
@@ -292,9 +294,7 @@ def main(seconds: float = 4.0, threads: int = 1, only: list[str] | None = None, 
     torch.set_num_threads(threads)
     peak = peak_gflops()
     rows = []
-    for name in CONFIGS:
-        if only and not any(o in name for o in only):
-            continue
+    for name in configs(only):
         settings = bench_settings(name, threads)
         per_sample = step_flops(settings) / settings["bs"]
         steps = {"plain": plain_loop(settings)}
