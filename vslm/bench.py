@@ -198,30 +198,31 @@ def conv_inputs(settings: dict) -> list:
 
 
 def convs_alone(seconds: float = 3.0, threads: int = 1, only: list[str] | None = None, rounds: int = 3) -> str:
-    """Each conv config's fp32 training step beside its convolutions alone (forward and both
-    backward kernels at the step's shapes, nothing else; in float32 and in bfloat16), timed in
-    interleaved rounds: the kernels' own GFLOP/s are the ceiling of the step's."""
+    """GFLOP/s (% of peak) of each conv config's plain and fp32 training steps beside its
+    convolutions alone (forward and both backward kernels at the step's shapes, nothing else; in
+    float32 and in bfloat16), timed in interleaved rounds: the kernels' own rate is the ceiling
+    of the step's."""
     torch.set_num_threads(threads)
     peak, rows = peak_gflops(), []
     for name in configs(only, conv_only=True):
         settings = bench_settings(name, threads)
         inputs = conv_inputs(settings)
-        steps = {"step": our_loop(settings)[0], "convs fp32": conv_step(inputs, torch.float32),
-                 "convs bf16": conv_step(inputs, torch.bfloat16)}
+        steps = {"plain": plain_loop(settings), "fp32": our_loop(settings)[0],
+                 "convs fp32": conv_step(inputs, torch.float32), "convs bf16": conv_step(inputs, torch.bfloat16)}
         with FlopCounterMode(display=False) as counter:
             steps["convs fp32"]()
-        flops = counter.get_total_flops()
+        per_step, conv_flops = step_flops(settings), counter.get_total_flops()
+        flops = {"plain": per_step / settings["bs"], "fp32": per_step / settings["bs"],
+                 "convs fp32": conv_flops, "convs bf16": conv_flops}  # per sample / per conv step
         best = dict.fromkeys(steps, 0.0)
         for _ in range(rounds):
             for part, step in steps.items():
                 best[part] = max(best[part], _timed(step, seconds / rounds))
-        per_step = step_flops(settings)
-        gflops = [best["step"] / settings["bs"] * per_step / 1e9, best["convs fp32"] * flops / 1e9,
-                  best["convs bf16"] * flops / 1e9]
-        rows.append([name, len(inputs), f"{100 * flops / per_step:.0f} %",
+        gflops = [best[part] * flops[part] / 1e9 for part in steps]
+        rows.append([name, len(inputs), f"{100 * conv_flops / per_step:.0f} %",
                      *(f"{g:.1f} ({100 * g / peak:.0f} %)" for g in gflops)])
     return _header(threads, peak) + "\n\n" + tabulate(
-        rows, headers=["config", "convs", "convs' share of FLOPs", "fp32 step GFLOP/s (% of peak)",
+        rows, headers=["config", "convs", "convs' share of FLOPs", "plain step", "fp32 step",
                        "convs alone fp32", "convs alone bf16"], tablefmt="github")
 
 
