@@ -145,14 +145,15 @@ def test_plan_counts_finished_runs(tmp_path):
 
     experiments = load_config(config(), scale="smoke")
     keys = list(all_runs(experiments))
-    (tmp_path / keys[0]).mkdir()
-    (tmp_path / keys[0] / "metrics.json").write_text("{}")
+    run = tmp_path / "results" / "runs" / keys[0]
+    run.mkdir(parents=True)
+    (run / "metrics.json").write_text("{}")
     lines = plan_table(experiments, tmp_path).splitlines()
     assert lines[-1].split()[:3] == ["total", str(len(keys)), "1"]
 
     # a finished run that took twice its estimate scales the hours left by 2
     seconds = 2 * estimate_cpu_seconds(all_runs(experiments)[keys[0]])
-    (tmp_path / keys[0] / "metrics.json").write_text(
+    (run / "metrics.json").write_text(
         json.dumps({"status": "done", "metrics": {"train_time_s": seconds}}))
     *_, total, calibrated = plan_table(experiments, tmp_path).splitlines()
     hours = float(total.split()[-1])

@@ -11,9 +11,9 @@ import markdown
 import yaml
 
 from .claims import check_claims
-from .experiments import Experiment, all_runs
+from .experiments import Experiment, all_runs, load_result
 from .rundir import atomic_write
-from .tables import build_rows, load_result
+from .tables import build_rows
 
 INTRO = """\
 This article re-runs the experiments of four write-ups on *Very Small Language Models*

@@ -76,6 +76,16 @@ def _timed(step, seconds: float, warmup: int = 2) -> float:
     return n / (time.perf_counter() - t0)
 
 
+def best_of_rounds(steps: dict, seconds: float, rounds: int) -> dict:
+    """Each step's best rate over `rounds` interleaved rounds of seconds/rounds each (this shared
+    VM drifts, so modes compared in one round see the same phase)."""
+    best = dict.fromkeys(steps, 0.0)
+    for _ in range(rounds):
+        for mode, step in steps.items():
+            best[mode] = max(best[mode], _timed(step, seconds / rounds, warmup=1))
+    return best
+
+
 def plain_loop(settings: dict):
     """The original's way: python generator per sample, encode and pad each batch
     (and, for Mamba, the original's sequential scan)."""
@@ -214,10 +224,7 @@ def convs_alone(seconds: float = 3.0, threads: int = 1, only: list[str] | None =
         per_step, conv_flops = step_flops(settings), counter.get_total_flops()
         flops = {"plain": per_step / settings["bs"], "fp32": per_step / settings["bs"],
                  "convs fp32": conv_flops, "convs bf16": conv_flops}  # per sample / per conv step
-        best = dict.fromkeys(steps, 0.0)
-        for _ in range(rounds):
-            for part, step in steps.items():
-                best[part] = max(best[part], _timed(step, seconds / rounds))
+        best = best_of_rounds(steps, seconds, rounds)
         gflops = [best[part] * flops[part] / 1e9 for part in steps]
         rows.append([name, len(inputs), f"{100 * conv_flops / per_step:.0f} %",
                      *(f"{g:.1f} ({100 * g / peak:.0f} %)" for g in gflops)])
@@ -305,10 +312,7 @@ def main(seconds: float = 4.0, threads: int = 1, only: list[str] | None = None, 
             steps["trials×4"], _ = batched_trials_loop(settings)
         for step in steps.values():
             _timed(step, 0, warmup=12)  # compiles, allocates
-        best = {mode: 0.0 for mode in steps}
-        for _ in range(rounds):
-            for mode, step in steps.items():
-                best[mode] = max(best[mode], _timed(step, seconds / rounds, warmup=1))
+        best = best_of_rounds(steps, seconds, rounds)
         for mode, sps in best.items():
             share = kernel_share(steps[mode])
             rows.append([name, mode, f"{sps:,.0f}", f"{1000 * settings['bs'] / sps:.1f}", f"{sps / best['plain']:.2f}",

@@ -129,22 +129,29 @@ def estimate_cpu_seconds(settings: dict) -> float:
     return settings["samples"] * 6 * params * length / (EFFECTIVE_GFLOPS[settings["model"]] * 1e9)
 
 
-def plan_table(experiments: dict, runs_dir: Path = Path("results/runs")) -> str:
+def load_result(key: str, root: Path = Path(".")) -> dict | None:
+    """A run's metrics.json, or None if it is missing or unreadable."""
+    try:
+        return json.loads((root / RUNS_DIR / key / "metrics.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def plan_table(experiments: dict, root: Path = Path(".")) -> str:
     """Per experiment: cells, runs, runs not shared with an earlier experiment, how many of
-    those are finished (a metrics.json in `runs_dir`), and the samples and estimated CPU-hours
+    those are finished (a metrics.json under `root`), and the samples and estimated CPU-hours
     of the unfinished ones. A last line scales the estimate by the measured/estimated training
     time of the finished runs (a calibration to the machine that trained them)."""
     from tabulate import tabulate
 
-    rows, seen, total, measured = [], set(), [0, 0, 0, 0.0], [0.0, 0.0, 0]
+    rows, seen, total, finished = [], set(), [0, 0, 0, 0.0], []
     for name, e in experiments.items():
         new = [(k, s) for c in e.cells for _, s, k in c.runs if k not in seen]
         seen.update(k for k, _ in new)
-        left = [s for k, s in new if not (runs_dir / k / "metrics.json").exists()]
-        for k, s in new:
-            seconds = finished_train_seconds(runs_dir / k / "metrics.json")
-            if seconds:
-                measured = [measured[0] + seconds, measured[1] + estimate_cpu_seconds(s), measured[2] + 1]
+        results = {k: load_result(k, root) for k, _ in new}
+        left = [s for k, s in new if results[k] is None]
+        finished += [(r["metrics"]["train_time_s"], s) for k, s in new
+                     if (r := results[k]) and r.get("status") == "done"]
         hours = sum(estimate_cpu_seconds(s) for s in left) / 3600
         samples = sum(s["samples"] for s in left)
         done = len(new) - len(left)
@@ -153,17 +160,8 @@ def plan_table(experiments: dict, runs_dir: Path = Path("results/runs")) -> str:
     rows.append(["total", "", "", total[0], total[1], f"{total[2]:,}", f"{total[3]:.2f}"])
     text = tabulate(rows, headers=["experiment", "cells", "runs", "new runs", "done", "samples left",
                                    "est. CPU-hours left"])
-    if measured[2]:
-        ratio = measured[0] / measured[1]
-        text += (f"\n{measured[2]} finished run(s) took {ratio:.2f}x their estimated training time: "
+    if finished:
+        ratio = sum(t for t, _ in finished) / sum(estimate_cpu_seconds(s) for _, s in finished)
+        text += (f"\n{len(finished)} finished run(s) took {ratio:.2f}x their estimated training time: "
                  f"{total[3] * ratio:.1f} CPU-hours left at that rate")
     return text
-
-
-def finished_train_seconds(metrics_path: Path) -> float | None:
-    """Training time of a finished (done) run, or None."""
-    try:
-        m = json.loads(metrics_path.read_text())
-        return m["metrics"]["train_time_s"] if m.get("status") == "done" else None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None

@@ -6,14 +6,13 @@ whose runs are missing or failed stay in the table, marked, so a draft article b
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
-from .experiments import RUNS_DIR, Experiment
+from .experiments import Experiment, load_result
 from .settings import format_value, parse_value
 
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference"  # the original's tables
@@ -33,14 +32,6 @@ METRICS = {
 NO_REFERENCE = ("train time (minutes)", "throughput")  # hardware-specific: not compared
 SETTING_ALIASES = {"dilation": "dil", "trial": "seed"}
 PER_LAYER = ("dil", "attn")
-
-
-def load_result(key: str, root: Path = Path(".")) -> dict | None:
-    path = root / RUNS_DIR / key / "metrics.json"
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
 
 
 def setting_columns(exp: Experiment) -> list[str]:
