@@ -1,4 +1,7 @@
 """Claims are computed from the numbers: the same rule flips with the data."""
+import markdown
+
+from vslm.article import cell
 from vslm.claims import SAMPLE, check_claims
 from vslm.settings import resolve
 
@@ -21,3 +24,10 @@ def test_claim_verdicts_follow_the_numbers():
     missing = claim3({18: 2.6, 6: 99.5})
     assert missing.verdict.startswith("not evaluable") and "l" in missing.verdict
     assert "l=18 2.6%" in claim3({18: 2.6, 12: 27.4, 6: 99.5}).numbers
+
+
+def test_claim_rules_with_pipes_stay_in_their_cell():
+    rule = "|mean elu+1 - mean dpfp| <= the larger trial std"
+    row = "| " + " | ".join(cell(v) for v in ("claim", rule, "numbers", "✓")) + " |"
+    html = markdown.markdown("| a | b | c | d |\n|---|---|---|---|\n" + row, extensions=["tables"])
+    assert html.count("<td>") == 4 and f"<td>{rule.replace('<', '&lt;')}</td>" in html

@@ -51,6 +51,11 @@ def provenance(experiments: dict) -> str:
             f"Summed training time of these runs: {seconds / 3600:.2f} h.")
 
 
+def cell(text: str) -> str:
+    """A markdown table cell: pipes in the text (e.g. |a - b|) escaped so they stay in the cell."""
+    return str(text).replace("|", r"\|")
+
+
 def section_markdown(exp: Experiment, rows: list[dict], table_md: str) -> str:
     done = sum(r["trials"] for r in rows)
     total = sum(len(r["_keys"]) for r in rows)
@@ -96,7 +101,7 @@ def write_article(experiments: dict, config: dict, md_path: Path, html_path: Pat
         mine = [c for c in claims if c.section == section]
         if mine:
             out += ["#### Claims checked", "", "| claim | rule | our numbers | verdict |", "|---|---|---|---|"]
-            out += [f"| {c.text} | {c.rule} | {c.numbers} | {c.verdict} |" for c in mine]
+            out += ["| " + " | ".join(cell(v) for v in (c.text, c.rule, c.numbers, c.verdict)) + " |" for c in mine]
             out.append("")
     text = "\n".join(out) + "\n"
     atomic_write(Path(md_path), text)
