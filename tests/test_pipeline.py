@@ -53,6 +53,19 @@ def test_grid_pairs_values_and_counts_trials():
     assert all(c.values["ch"] <= 128 for c in cpu["R-T1"].cells)
 
 
+def test_claims_scale_trains_only_the_claim_cells_at_the_original_budget():
+    cpu, claims, paper = (all_runs(load_config(config(), scale=s)) for s in ("cpu", "claims", "paper"))
+    ex = load_config(config(), scale="claims")
+    t2 = {(c.values["nops"], c.values["l"]): c.runs[0][1]["samples"] for c in ex["S2-T2"].cells}
+    assert t2[(5, 6)] == t2[(3, 12)] == 4_000_000 and t2[(3, 6)] == t2[(2, 18)] == 500_000
+    assert [c.runs[0][1]["samples"] for c in ex["S2-T3"].cells] == [4_000_000] * 3
+    r = {k: s for k, s in claims.items() if s["task"] == "selcopy" and s.get("norm") == "bn"}
+    assert sorted((s["samples"], s["sched-samples"]) for s in r.values())[-3:] == [(3_900_064, 4_000_000)] * 3
+    assert len(ex["S1-T1"].cells[0].runs) == 3 and len(ex["C-T2"].cells[0].runs) == 5
+    new = set(claims) - set(cpu)  # every new run is an original-budget (paper) run or an added trial
+    assert all(k in paper or claims[k]["seed"] > 1 for k in new)
+
+
 def test_shared_cells_train_once_and_one_change_moves_one_key():
     ex = load_config(config(), scale="paper")
     assert set(ex["S1-T1"].keys) & set(ex["S1-T2"].keys)  # the l=6/ks=9 baseline is shared

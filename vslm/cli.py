@@ -166,12 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("plan", help="runs, finished runs, samples and estimated CPU-hours left per experiment")
     s.add_argument("--config", default="config.yaml")
-    s.add_argument("--scale", choices=["smoke", "cpu", "paper"], help="override the config's scale")
+    s.add_argument("--scale", choices=["smoke", "cpu", "claims", "paper"], help="override the config's scale")
     s.set_defaults(func=cmd_plan)
 
     s = sub.add_parser("draft", help="build tables, plots and article from the runs that exist")
     s.add_argument("--config", default="config.yaml")
-    s.add_argument("--scale", choices=["smoke", "cpu", "paper"], help="override the config's scale")
+    s.add_argument("--scale", choices=["smoke", "cpu", "claims", "paper"], help="override the config's scale")
     s.set_defaults(func=cmd_draft)
 
     s = sub.add_parser("bench", help="training samples/s: plain original-style loop vs ours (fp32 and the fast options)")

@@ -59,19 +59,33 @@ def _matches(cell: dict, partial: dict) -> bool:
 
 
 def scale_spec(config: dict, exp: dict, scale: str) -> dict:
-    """Scale overrides: the config's global ones, then the experiment's own."""
-    merged = dict(config.get("scales", {}).get(scale) or {})
+    """Scale overrides: those of the scale's `base` scale first (if any), then the config's
+    global ones, then the experiment's own. A global `trials` caps the experiment's trials, an
+    experiment's own sets them; `original` names cells trained at the experiment's own settings
+    (the original's budget), without the scale's settings."""
+    glob = config.get("scales", {}).get(scale) or {}
+    merged = scale_spec(config, exp, glob["base"]) if glob.get("base") else {"settings": {}}
     own = (exp.get("scales") or {}).get(scale) or {}
-    merged["settings"] = {**(merged.get("settings") or {}), **(own.get("settings") or {})}
-    for k in ("trials", "exclude"):
+    merged["settings"] = {**merged["settings"], **(glob.get("settings") or {}), **(own.get("settings") or {})}
+    if "trials" in glob:  # a global trial count caps the experiments' own
+        merged["max_trials"] = glob["trials"]
+    if "exclude" in glob:
+        merged["exclude"] = glob["exclude"]
+    for k in ("trials", "exclude", "original"):
         if k in own:
             merged[k] = own[k]
     return merged
 
 
+def _original(values: dict, sc: dict) -> bool:
+    """Whether a cell trains at the original's budget under this scale (`original`: true or partials)."""
+    spec = sc.get("original", False)
+    return spec is True or (isinstance(spec, list) and any(_matches(values, p) for p in spec))
+
+
 def build_experiment(name: str, exp: dict, config: dict, scale: str) -> Experiment:
     sc = scale_spec(config, exp, scale)
-    trials = min(exp.get("trials", 1), sc.get("trials", exp.get("trials", 1)))
+    trials = sc.get("trials", min(exp.get("trials", 1), sc.get("max_trials", exp.get("trials", 1))))
     grid_cells = _expand_grid(exp["grid"]) if exp.get("grid") else []
     values_list = grid_cells + [dict(c) for c in exp.get("cells", [])]
     exclude = list(exp.get("exclude", [])) + list(sc.get("exclude", []))
@@ -80,8 +94,9 @@ def build_experiment(name: str, exp: dict, config: dict, scale: str) -> Experime
         if any(_matches(values, p) for p in exclude):
             continue
         cell = Cell(values)
+        overrides = {} if _original(values, sc) else sc["settings"]
         for trial in range(1, trials + 1):
-            raw = {**exp.get("base", {}), **values, **sc["settings"], "seed": trial}
+            raw = {**exp.get("base", {}), **values, **overrides, "seed": trial}
             try:
                 settings = resolve(raw)
             except SettingsError as e:
