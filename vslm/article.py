@@ -1,8 +1,10 @@
-"""The article: our text per section, each experiment's table and plot, the original's
-numbers beside ours, the claims checked on our numbers, and where the numbers came from."""
+"""The article: our text per section, each experiment's budget, table and plot with the original's
+numbers beside ours, the claims with both verdicts, and where the numbers came from. Every number
+in it is computed from the runs, the config or the reference tables."""
 from __future__ import annotations
 
 import base64
+import html
 import re
 from collections import Counter
 from pathlib import Path
@@ -10,17 +12,18 @@ from pathlib import Path
 import markdown
 import yaml
 
-from .claims import check_claims
-from .experiments import Experiment, all_runs, load_result
+from .claims import Claim, check_claims
+from .compare import TOLERANCE
+from .experiments import Experiment, all_runs, cell_label, load_result
 from .rundir import atomic_write
-from .tables import build_rows
+from .tables import build_rows, details_frame, primary_metric, row_reproduced
 
 INTRO = """\
 This article re-runs the experiments of four write-ups on *Very Small Language Models*
 (selective copying, very selective copying, the corrected attention comparisons, and receptive
 field versus self-attention) with the `vslm` pipeline. Every table below is built from this
 repository's own training runs; the original's numbers stand beside ours in the columns marked
-*(original)*. Training times and throughputs are hardware-specific and are not compared.
+*(original)*. Training times, throughputs and run keys are listed under *Run details*.
 """
 
 BUG_NOTE = """\
@@ -30,25 +33,36 @@ Q/K/V* (S2-T5) and *attention activation* (S2-T6) compared identical models: the
 They are shown here only through their corrected re-runs, C-T1 to C-T3.
 """
 
-
 RECEPTIVE_FIELD = """\
 How far a 3-layer convolution sees: an impulse passed through the stacked dilated kernels
-(drawn by our code, as in the write-up). Kernel 7 without dilation reaches 9 cells to each side,
-kernel 13 with dilations 5, 7, 1 reaches 78, wider than the 40-cell selective-copying area.
+(drawn by our code, as in the write-up).
 """
 
 
-def provenance(experiments: dict) -> str:
-    devices, torches, seconds = Counter(), Counter(), 0.0
+def _m(samples: int) -> str:
+    return f"{samples / 1e6:.4g}M"
+
+
+def _counts(counter: Counter, unit: str = "") -> str:
+    return " / ".join(f"{k}{unit}" + (f" ({n} rows)" if len(counter) > 1 else "") for k, n in sorted(counter.items()))
+
+
+def provenance(experiments: dict, root: Path) -> str:
+    """Devices, torch versions, code commits, dates and summed training time of the finished runs."""
+    devices, torches, commits, dates, seconds = Counter(), Counter(), Counter(), [], 0.0
     for key in all_runs(experiments):
-        r = load_result(key)
+        r = load_result(key, root)
         if r and "provenance" in r:
-            devices[f"{r['provenance']['device']} ({r['provenance']['device_name']})"] += 1
-            torches[r["provenance"]["torch"]] += 1
+            p = r["provenance"]
+            devices[f"{p['device']} ({p['device_name']})"] += 1
+            torches[p["torch"]] += 1
+            commits[(p.get("git_commit") or "unknown")[:10]] += 1
+            dates.append(p.get("finished", "")[:10])
             seconds += r["metrics"].get("train_time_s") or 0.0
     fmt = lambda c: ", ".join(f"{k} × {v}" for k, v in c.most_common()) or "none yet"  # noqa: E731
-    return (f"Runs by device: {fmt(devices)}. Torch: {fmt(torches)}. "
-            f"Summed training time of these runs: {seconds / 3600:.2f} h.")
+    span = f"{min(dates)} to {max(dates)}" if dates else "none yet"
+    return (f"Runs by device: {fmt(devices)}. Torch: {fmt(torches)}. Trained {span}, from "
+            f"{len(commits)} code commit(s). Summed training time of these runs: {seconds / 3600:.2f} h.")
 
 
 def cell(text: str) -> str:
@@ -56,38 +70,106 @@ def cell(text: str) -> str:
     return str(text).replace("|", r"\|")
 
 
+def budget_line(exp: Experiment, rows: list[dict]) -> str:
+    """Ours: samples × trials per cell; the original's beside it (computed, per table)."""
+    ours = Counter(_m(r["_settings"]["samples"]) for r in rows)
+    trials = Counter(len(c.runs) for c in exp.cells)
+    original = Counter(_m(c.original_samples) for c in exp.cells)
+    return (f"*Ours: {_counts(ours)} samples × {_counts(trials)} trial(s) per cell; original: "
+            f"{_counts(original)} × {exp.original_trials}.*")
+
+
+def summary_line(exp: Experiment, rows: list[dict]) -> str:
+    """Which finished rows reproduce the original on the table's primary metric."""
+    col = primary_metric(exp, rows)
+    judged = [(r, row_reproduced(exp, r, col)) for r in rows]
+    judged = [(r, v) for r, v in judged if v is not None]
+    if not judged:
+        return ""
+    missed = [r for r, v in judged if not v]
+    text = f"Reproduced ({col}): {len(judged) - len(missed)} of {len(judged)} finished rows"
+    if missed:
+        text += "; not: " + "; ".join(cell_label_row(r) for r in missed)
+    return text + "."
+
+
+def cell_label_row(row: dict) -> str:
+    label = cell_label(row["_cell"])
+    below = row["_settings"]["samples"] < row["_cell"].original_samples
+    return label + (f" (at {_m(row['_settings']['samples'])} of {_m(row['_cell'].original_samples)})"
+                    if below else "")
+
+
 def section_markdown(exp: Experiment, rows: list[dict], table_md: str) -> str:
     done = sum(r["trials"] for r in rows)
     total = sum(len(r["_keys"]) for r in rows)
-    parts = [f"### {exp.name}: {exp.spec['title']}", ""]
+    parts = [f"### {exp.name}: {exp.spec['title']}", "", budget_line(exp, rows), ""]
     if exp.spec.get("text"):
         parts += [exp.spec["text"], ""]
     if done < total:
         parts += [f"*Draft: {done} of {total} runs finished.*", ""]
-    parts += [table_md, f"![{exp.name} error curves](../results/plots/{exp.name}.png)", ""]
+    parts += [table_md, ""]
+    if summary := summary_line(exp, rows):
+        parts += [summary, ""]
+    parts += [f"![{exp.name} error curves](../results/plots/{exp.name}.png)", ""]
     finished = [r for r in rows if r["trials"]]
-    if finished and exp.name in ("S1-T1", "S2-T1", "R-T1"):
-        best, worst = finished[-1], finished[0]
-        for label, r in (("worst", worst), ("best", best)):
-            parts += [f"Validation examples, {label} cell ({r['_keys'][0]}):", "",
+    if finished and exp.spec.get("examples"):
+        for label, r in (("worst", finished[0]), ("best", finished[-1])):
+            parts += [f"Validation examples, {label} cell ({cell_label(r['_cell'])}):", "",
                       f"![{label} examples](../results/runs/{r['_keys'][0]}/examples.png)", ""]
     return "\n".join(parts)
 
 
-SECTIONS = Path(__file__).resolve().parent.parent / "workflow" / "report" / "sections.yaml"
+def claims_glance(claims: list[Claim]) -> list[str]:
+    holds = sum(c.verdict == "✓" for c in claims)
+    out = ["## The claims at a glance", "",
+           f"{holds} of {len(claims)} claims hold on our numbers; "
+           f"{sum(c.reproduced == '✓' for c in claims)} have all their numbers reproduced. "
+           f"Reproduced means: {TOLERANCE}.", "",
+           "| # | claim | holds on our numbers | the original's numbers reproduced | budget of the runs used |",
+           "|---|---|---|---|---|"]
+    out += ["| " + " | ".join(cell(v) for v in (c.number, c.text, c.verdict, c.reproduced, c.budget)) + " |"
+            for c in claims]
+    changed = [c for c in claims if c.history != "unchanged"]
+    if changed:
+        out += ["", "Rule changes:", ""] + [f"- Claim {c.number}: {c.history}." for c in changed]
+    return out + [""]
 
 
-def write_article(experiments: dict, config: dict, md_path: Path, html_path: Path,
-                  sections_path: Path = SECTIONS) -> None:
+def claims_table(claims: list[Claim]) -> list[str]:
+    out = ["#### Claims checked", "",
+           "| # | claim | rule | why this threshold | our numbers (original) | holds | reproduced |",
+           "|---|---|---|---|---|---|---|"]
+    out += ["| " + " | ".join(cell(v) for v in (c.number, c.text, c.rule, c.reason, c.numbers_text,
+                                                  c.verdict, c.reproduced)) + " |" for c in claims]
+    return out + [""]
+
+
+def run_details(experiments: dict, rows_by_exp: dict) -> list[str]:
+    from tabulate import tabulate
+
+    out = ["## Run details", "", "Training time, throughput (hardware-specific) and run keys (directories "
+           "under `results/runs/`) of every row.", ""]
+    for name, e in experiments.items():
+        frame = details_frame(e, rows_by_exp[name])
+        out += [f"### {name} runs", "", tabulate(frame, headers="keys", tablefmt="github", showindex=False), ""]
+    return out
+
+
+def write_article(experiments: dict, config: dict, md_path: Path, html_path: Path, sections_path: Path,
+                  tables: dict[str, Path], root: Path = Path(".")) -> None:
+    """`tables`: experiment name -> its markdown table (the table rule's output)."""
     texts = yaml.safe_load(Path(sections_path).read_text()) or {}
-    rows_by_exp = {name: build_rows(e) for name, e in experiments.items()}
+    rows_by_exp = {name: build_rows(e, root) for name, e in experiments.items()}
     claims = check_claims(rows_by_exp)
+    scale = config["scale"]
     out = ["# Very Small Language Models, reproduced", "", INTRO,
-           f"Scale: **{config['scale']}** ({config['scales'][config['scale']].get('note', '')}). "
-           f"{provenance(experiments)}", ""]
+           f"Scale: **{scale}** ({config['scales'][scale].get('note', '')}). {provenance(experiments, root)}",
+           "", "[TOC]", ""]
+    out += claims_glance(claims)
     sections: dict[str, list[str]] = {}
     for name, e in experiments.items():
-        table = Path(f"results/tables/{name}.md").read_text()
+        table = Path(tables[name]).read_text()
         sections.setdefault(e.spec["section"], []).append(section_markdown(e, rows_by_exp[name], table))
     for section, parts in sections.items():
         out += [f"## {section}", ""]
@@ -100,28 +182,39 @@ def write_article(experiments: dict, config: dict, md_path: Path, html_path: Pat
             out += [BUG_NOTE, ""]
         mine = [c for c in claims if c.section == section]
         if mine:
-            out += ["#### Claims checked", "", "| claim | rule | our numbers | verdict |", "|---|---|---|---|"]
-            out += ["| " + " | ".join(cell(v) for v in (c.text, c.rule, c.numbers, c.verdict)) + " |" for c in mine]
-            out.append("")
+            out += claims_table(mine)
+    out += run_details(experiments, rows_by_exp)
     text = "\n".join(out) + "\n"
     atomic_write(Path(md_path), text)
-    atomic_write(Path(html_path), to_html(text, Path(md_path).parent))
+    atomic_write(Path(html_path), to_html(text, Path(md_path).parent, root))
 
 
-def to_html(text: str, base: Path) -> str:
-    """Self-contained HTML: images inlined as data URIs."""
-    body = markdown.markdown(text, extensions=["tables"])
+SAFE_LINK = re.compile(r"^(https?://|#)")
+
+
+def to_html(text: str, base: Path, root: Path = Path(".")) -> str:
+    """Self-contained HTML: images produced under the repo's results/ inlined as data URIs (any
+    other image dropped), links only to http(s) or anchors, tables in scrolling boxes."""
+    md = markdown.Markdown(extensions=["tables", "toc"])
+    md.preprocessors.deregister("html_block")  # raw HTML in the text is shown as text, never rendered
+    md.inlinePatterns.deregister("html")
+    body = md.convert(text)
+    results = (Path(root) / "results").resolve()
 
     def inline(m):
-        path = (base / m.group(1)).resolve()
-        if not path.exists():
-            return m.group(0)
-        data = base64.b64encode(path.read_bytes()).decode()
-        return f'src="data:image/png;base64,{data}"'
+        path = (base / html.unescape(m.group(1))).resolve()
+        if path.suffix != ".png" or not path.is_relative_to(results) or not path.is_file():
+            return 'src=""'
+        return f'src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}"'
 
-    body = re.sub(r'src="([^"]+\.png)"', inline, body)
-    style = ("body{font-family:sans-serif;max-width:1400px;margin:auto;padding:1em}"
+    body = re.sub(r'src="([^"]*)"', inline, body)
+    body = re.sub(r'href="([^"]*)"', lambda m: m.group(0) if SAFE_LINK.match(html.unescape(m.group(1)))
+                  else 'href="#"', body)
+    body = body.replace("<table>", '<div class="scroll"><table>').replace("</table>", "</table></div>")
+    style = ("body{font-family:sans-serif;max-width:1240px;margin:auto;padding:1em}"
+             ".scroll{overflow-x:auto;max-width:100%;margin-bottom:1em}"
              "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 4px}"
+             "th:first-child,td:first-child{position:sticky;left:0;background:#fff}"
              "img{max-width:100%}")
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>vslm article</title>"
             f"<style>{style}</style></head><body>{body}</body></html>\n")

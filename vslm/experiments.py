@@ -15,6 +15,7 @@ import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -28,10 +29,17 @@ class ConfigError(ValueError):
         super().__init__(f"config {where}: {message}")
 
 
+class Run(NamedTuple):
+    trial: int
+    settings: dict  # fully resolved
+    key: str  # run directory name
+
+
 @dataclass
 class Cell:
     values: dict  # the grid/cell values that distinguish this cell (display)
-    runs: list = field(default_factory=list)  # [(trial, settings, key)]
+    original_samples: int  # the original's budget for this cell (the experiment's own settings)
+    runs: list[Run] = field(default_factory=list)
 
 
 @dataclass
@@ -42,7 +50,11 @@ class Experiment:
 
     @property
     def keys(self) -> list[str]:
-        return [key for cell in self.cells for _, _, key in cell.runs]
+        return [run.key for cell in self.cells for run in cell.runs]
+
+    @property
+    def original_trials(self) -> int:
+        return self.spec.get("trials", 1)
 
 
 def _expand_grid(grid: dict) -> list[dict]:
@@ -83,6 +95,15 @@ def _original(values: dict, sc: dict) -> bool:
     return spec is True or (isinstance(spec, list) and any(_matches(values, p) for p in spec))
 
 
+def _resolve(name: str, raw: dict) -> dict:
+    try:
+        settings = resolve(raw)
+    except SettingsError as e:
+        raise ConfigError(f"experiment {name}", str(e)) from None
+    settings.pop("progress")
+    return settings
+
+
 def build_experiment(name: str, exp: dict, config: dict, scale: str) -> Experiment:
     sc = scale_spec(config, exp, scale)
     trials = sc.get("trials", min(exp.get("trials", 1), sc.get("max_trials", exp.get("trials", 1))))
@@ -93,16 +114,12 @@ def build_experiment(name: str, exp: dict, config: dict, scale: str) -> Experime
     for values in values_list:
         if any(_matches(values, p) for p in exclude):
             continue
-        cell = Cell(values)
+        original = _resolve(name, {**exp.get("base", {}), **values, "seed": 1})
+        cell = Cell(values, original["samples"])
         overrides = {} if _original(values, sc) else sc["settings"]
         for trial in range(1, trials + 1):
-            raw = {**exp.get("base", {}), **values, **overrides, "seed": trial}
-            try:
-                settings = resolve(raw)
-            except SettingsError as e:
-                raise ConfigError(f"experiment {name}", str(e)) from None
-            settings.pop("progress")
-            cell.runs.append((trial, settings, run_key(settings)))
+            settings = _resolve(name, {**exp.get("base", {}), **values, **overrides, "seed": trial})
+            cell.runs.append(Run(trial, settings, run_key(settings)))
         cells.append(cell)
     if not cells:
         raise ConfigError(f"experiment {name}", "has no cells (grid/cells empty or all excluded)")
@@ -121,7 +138,7 @@ def load_config(config, scale: str | None = None) -> dict:
 
 def all_runs(experiments: dict) -> dict:
     """run key -> settings, over all experiments (shared cells appear once)."""
-    return {key: s for e in experiments.values() for c in e.cells for _, s, key in c.runs}
+    return {run.key: run.settings for e in experiments.values() for c in e.cells for run in c.runs}
 
 
 def cell_label(cell: Cell) -> str:
@@ -161,7 +178,7 @@ def plan_table(experiments: dict, root: Path = Path(".")) -> str:
 
     rows, seen, total, finished = [], set(), [0, 0, 0, 0.0], []
     for name, e in experiments.items():
-        new = [(k, s) for c in e.cells for _, s, k in c.runs if k not in seen]
+        new = [(run.key, run.settings) for c in e.cells for run in c.runs if run.key not in seen]
         seen.update(k for k, _ in new)
         results = {k: load_result(k, root) for k, _ in new}
         left = [s for k, s in new if results[k] is None]

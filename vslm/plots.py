@@ -32,7 +32,7 @@ def plot_experiment(exp: Experiment, png: Path, svg: Path, root: Path = Path("."
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharex=True)
     colors = plt.cm.viridis(np.linspace(0, 0.95, max(1, len(exp.cells))))
     for cell, color in zip(exp.cells, colors):
-        curves = [c for c in (read_curve(k, root) for _, _, k in cell.runs) if c is not None and len(c)]
+        curves = [c for c in (read_curve(run.key, root) for run in cell.runs) if c is not None and len(c)]
         if not curves:
             continue
         for ax, (col, _) in zip(axes, PANELS):

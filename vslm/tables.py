@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
+from .compare import reproduces
 from .experiments import Experiment, load_result
 from .settings import format_value, parse_value
 
@@ -66,7 +67,24 @@ def _number(raw) -> float:
 
 
 def reference_rows(exp: Experiment) -> pd.DataFrame:
-    return pd.read_csv(REFERENCE_DIR / exp.spec["reference"], dtype=str, keep_default_na=False)
+    """The original's rows: one reference table, or several (the first matching row counts)."""
+    names = exp.spec["reference"]
+    frames = [pd.read_csv(REFERENCE_DIR / n, dtype=str, keep_default_na=False)
+              for n in ([names] if isinstance(names, str) else names)]
+    return pd.concat(frames, ignore_index=True).fillna("")
+
+
+def _reference_range(ref_row: dict, col: str) -> tuple[float, float] | None:
+    """The original's trial range of `col`: the (min) and (max) columns that follow it."""
+    names = list(ref_row)
+    after = names[names.index(col) + 1:] if col in names else []
+    spread = {}
+    for name in after:
+        if not name.startswith("("):
+            break
+        spread[name.split(".")[0]] = _number(ref_row[name])
+    lo, hi = spread.get("(min)"), spread.get("(max)")
+    return (lo, hi) if lo is not None and hi is not None else None
 
 
 def match_reference(ref: pd.DataFrame, exp: Experiment, settings: dict) -> dict | None:
@@ -98,10 +116,10 @@ def build_rows(exp: Experiment, root: Path = Path(".")) -> list[dict]:
         groups += [(cell, g) for g in runs]
     rows = []
     for cell, runs in groups:
-        settings = runs[0][1]
-        results = {key: load_result(key, root) for _, _, key in runs}
+        settings = runs[0].settings
+        results = {run.key: load_result(run.key, root) for run in runs}
         done = [r for r in results.values() if r and r["status"] == "done"]
-        row = {"_cell": cell, "_settings": settings, "_keys": [k for _, _, k in runs],
+        row = {"_cell": cell, "_settings": settings, "_keys": [run.key for run in runs],
                "_status": _status(results), "trials": len(done), "_values": {}, "_by_metric": {}}
         for col in setting_columns(exp):
             row[col] = format_value(SETTING_ALIASES.get(col, col), _cell_value(col, settings))
@@ -112,6 +130,7 @@ def build_rows(exp: Experiment, root: Path = Path(".")) -> list[dict]:
             row[col] = float(np.mean(values)) if values else float("nan")
         ref_row = match_reference(ref, exp, settings)
         row["_ref"] = {c: _number(ref_row.get(c)) for c in metric_columns(exp)} if ref_row else {}
+        row["_ref_range"] = {c: rng for c in metric_columns(exp) if ref_row and (rng := _reference_range(ref_row, c))}
         rows.append(row)
     sort = exp.spec.get("sort")
     if sort:
@@ -127,22 +146,89 @@ def _status(results: dict) -> str:
     return ", ".join(f"{states.count(s)} {s}" for s in ("done", "pending", "failed", "diverged") if s in states)
 
 
+def _has_original(rows: list[dict], col: str) -> bool:
+    return any(not np.isnan(r["_ref"].get(col, float("nan"))) for r in rows)
+
+
+def primary_metric(exp: Experiment, rows: list[dict]) -> str | None:
+    """The column rows are judged 'reproduced' on: sample error, mask error or validation loss,
+    the first the original reports."""
+    for metric in ("validation_sample_error%", "validation_mask_error%", "validation_loss"):
+        col = next((c for c in metric_columns(exp) if METRICS[c][0] == metric), None)
+        if col and _has_original(rows, col):
+            return col
+    return None
+
+
+def row_reproduced(exp: Experiment, row: dict, col: str | None) -> bool | None:
+    if col is None or not row["_values"].get(col):
+        return None
+    return reproduces(row[col], row["_ref"].get(col, float("nan")), row["_ref_range"].get(col),
+                      percent=col != "validation loss")
+
+
+def _place(value: float, ours: list[float]) -> str:
+    """Where the original's value falls among our trials."""
+    if len(ours) < 2 or np.isnan(value):
+        return ""
+    return "below ours" if value < min(ours) else "above ours" if value > max(ours) else "inside ours"
+
+
+def _budget(samples: int) -> str:
+    return f"{samples / 1e6:.4g}M"
+
+
 def table_frame(exp: Experiment, rows: list[dict]) -> pd.DataFrame:
-    """The displayed table: ours, spread, reference; then trials, status and run keys."""
-    spread = exp.spec.get("spread", [])
+    """The displayed comparison: settings, ours (with our spread where a row has >= 2 trials), the
+    original (with its trials' range where it had trials), the budget where it differs from the
+    original's, and whether the row reproduces the original (`vslm.compare`)."""
+    many = any(r["trials"] > 1 for r in rows)
+    spread = [c for c in exp.spec.get("spread", []) if many]
+    ranges = {c for r in rows for c in r["_ref_range"]}
+    budgets = any(r["_settings"]["samples"] != r["_cell"].original_samples for r in rows)
+    pending = any(r["_status"] != "done" for r in rows)
+    primary = primary_metric(exp, rows)
     out = []
     for r in rows:
         d = {c: r[c] for c in setting_columns(exp)}
         for col in metric_columns(exp):
+            if col in NO_REFERENCE:
+                continue
             d[col] = _fmt(col, r[col])
+            if col == "model params":
+                continue  # equal to the original's by construction (tested)
+            v = r["_values"][col]
             if col in spread:
-                v = r["_values"][col]
                 d[f"{col} (min)"] = _fmt(col, min(v)) if v else ""
                 d[f"{col} (max)"] = _fmt(col, max(v)) if v else ""
                 d[f"{col} (std)"] = _fmt(col, float(np.std(v, ddof=1))) if len(v) > 1 else ""
-            if col not in NO_REFERENCE:
-                d[f"{col} (original)"] = _fmt(col, r["_ref"].get(col, float("nan")))
-        d.update({"trials": r["trials"], "status": r["_status"], "runs": " ".join(r["_keys"])})
+            original = r["_ref"].get(col, float("nan"))
+            if _has_original(rows, col):
+                d[f"{col} (original)"] = _fmt(col, original)
+            if col in ranges:
+                lo, hi = r["_ref_range"].get(col, (float("nan"), float("nan")))
+                d[f"{col} (original min)"], d[f"{col} (original max)"] = _fmt(col, lo), _fmt(col, hi)
+            if col in spread:
+                d[f"{col} (original's place)"] = _place(original, v)
+        if budgets:
+            d["samples (original)"] = f"{_budget(r['_settings']['samples'])} ({_budget(r['_cell'].original_samples)})"
+        if many or exp.original_trials > 1:
+            d["trials"] = r["trials"]
+        verdict = row_reproduced(exp, r, primary)
+        d["reproduced"] = "" if verdict is None else "✓" if verdict else "✗"
+        if pending:
+            d["status"] = r["_status"]
+        out.append(d)
+    return pd.DataFrame(out)
+
+
+def details_frame(exp: Experiment, rows: list[dict]) -> pd.DataFrame:
+    """Per row: run keys, status, training time and throughput (hardware-specific)."""
+    out = []
+    for r in rows:
+        d = {c: r[c] for c in setting_columns(exp)}
+        d.update({c: _fmt(c, r[c]) for c in NO_REFERENCE if c in metric_columns(exp)})
+        d.update({"status": r["_status"], "runs": " ".join(r["_keys"])})
         out.append(d)
     return pd.DataFrame(out)
 
@@ -152,6 +238,7 @@ def write_table(exp: Experiment, md_path: Path, csv_path: Path, root: Path = Pat
 
     rows = build_rows(exp, root)
     frame = table_frame(exp, rows)
-    atomic_write(csv_path, frame.to_csv(index=False))
+    details = details_frame(exp, rows).drop(columns=setting_columns(exp))
+    atomic_write(csv_path, pd.concat([frame, details], axis=1).to_csv(index=False))
     atomic_write(md_path, tabulate(frame, headers="keys", tablefmt="github", showindex=False) + "\n")
     return rows
