@@ -77,6 +77,7 @@ def test_shared_cells_train_once_and_one_change_moves_one_key():
 
 
 def test_table_means_std_pending_and_reference(tmp_path):
+    shutil.copytree(ROOT / "reference", tmp_path / "reference")
     exp = load_config(config(), scale="paper")["C-T2"]
     elu = next(c for c in exp.cells if c.values["attnact"] == "elu+1")
     for (trial, settings, key), err in zip(elu.runs, [1.0, 2.0, 4.0, 5.0, 8.0]):
@@ -89,6 +90,9 @@ def test_table_means_std_pending_and_reference(tmp_path):
     assert frame.loc["elu+1", "validation_sample_error%"] == "4"
     assert frame.loc["elu+1", "validation_sample_error% (std)"] == f"{2.73861:.6g}"  # ddof=1
     assert frame.loc["elu+1", "validation_sample_error% (original)"] == "0.676752"
+    assert frame.loc["elu+1", "validation_sample_error% (original min)"] == "0.199045"
+    assert frame.loc["elu+1", "validation_sample_error% (original's place)"] == "below ours"
+    assert frame.loc["elu+1", "reproduced"] == "✗"  # our mean 4 % is outside the original's 0.2-1.05 %
     assert frame.loc["elu+1", "status"] == "done"
     assert frame.loc["dpfp", "status"] == "5 pending" and frame.loc["dpfp", "validation_sample_error%"] == ""
 
@@ -118,7 +122,7 @@ def _dry_run_train_jobs(work: Path) -> int:
 def test_added_cell_or_trial_schedules_only_the_new_runs(tmp_path):
     for d in ("workflow", "reference"):
         shutil.copytree(ROOT / d, tmp_path / d)
-    cfg = yaml.safe_load((ROOT / "tests" / "slurm" / "config.yaml").read_text())
+    cfg = yaml.safe_load((ROOT / "tests" / "fixtures" / "config.yaml").read_text())
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     assert _dry_run_train_jobs(tmp_path) == 4
     for key in all_runs(load_config(cfg)):  # pretend every run and output is there
@@ -144,13 +148,16 @@ def test_added_cell_or_trial_schedules_only_the_new_runs(tmp_path):
 def test_draft_marks_pending_cells(tmp_path, monkeypatch, capsys):
     from vslm.cli import main
 
-    shutil.copy(ROOT / "tests" / "slurm" / "config.yaml", tmp_path / "config.yaml")
-    monkeypatch.chdir(tmp_path)
-    assert main(["draft"]) == 0
-    table = (tmp_path / "results" / "tables" / "S1-T1.md").read_text()
+    for d in ("workflow", "reference"):
+        shutil.copytree(ROOT / d, tmp_path / d)
+    shutil.copy(ROOT / "tests" / "fixtures" / "config.yaml", tmp_path / "config.yaml")
+    monkeypatch.chdir(tmp_path / "workflow")  # paths resolve from the config's folder
+    assert main(["draft", "--config", "../config.yaml", "--out", "../draft"]) == 0
+    table = (tmp_path / "draft" / "tables" / "S1-T1.md").read_text()
     assert table.count("1 pending") == 2
-    article = (tmp_path / "report" / "article.md").read_text()
+    article = (tmp_path / "draft" / "article.md").read_text()
     assert "Draft: 0 of 2 runs finished" in article and "not evaluable" in article
+    assert not (tmp_path / "results" / "tables").exists()  # never over the pipeline's outputs
 
 
 def test_plan_counts_finished_runs(tmp_path):
@@ -184,7 +191,7 @@ def test_killed_pipeline_resumes_its_run(tmp_path):
 
     for d in ("workflow", "reference"):
         shutil.copytree(ROOT / d, tmp_path / d)
-    cfg = yaml.safe_load((ROOT / "tests" / "slurm" / "config.yaml").read_text())
+    cfg = yaml.safe_load((ROOT / "tests" / "fixtures" / "config.yaml").read_text())
     cfg["experiments"] = {"S1-T1": cfg["experiments"]["S1-T1"]}
     cfg["experiments"]["S1-T1"]["grid"]["l"] = [6]
     cfg["scales"]["smoke"]["settings"].update({"samples": 16384, "val-every": 1024})

@@ -21,7 +21,7 @@ def test_pipeline_on_slurm(tmp_path):
     work.mkdir()
     for d in ("workflow", "reference"):
         shutil.copytree(ROOT / d, work / d)
-    shutil.copy(ROOT / "tests" / "slurm" / "config.yaml", work / "config.yaml")
+    shutil.copy(ROOT / "tests" / "fixtures" / "config.yaml", work / "config.yaml")
     cluster = Cluster(tmp_path / "cluster").start()
     try:
         out = subprocess.run(["timeout", "600", "snakemake", "--profile", "workflow/profiles/slurm"],
@@ -32,9 +32,11 @@ def test_pipeline_on_slurm(tmp_path):
     assert out.returncode == 0, log
     article = (work / "report" / "article.md").read_text()
     assert "S1-T1" in article and "S2-T4" in article
-    s1 = (work / "results" / "tables" / "S1-T1.md").read_text()
-    assert s1.count("| done ") == 2
+    s1 = (work / "results" / "tables" / "S1-T1.csv").read_text()
+    assert s1.count(",done,") == 2
     s2 = (work / "results" / "tables" / "S2-T4.md").read_text()
-    assert "1 failed" in s2 and "| done " in s2
+    assert "1 failed" in s2 and "| done " in s2  # the failing cell was retried, then recorded
+    failed = [json.loads(p.read_text()) for p in (work / "results" / "runs").glob("*/metrics.json")]
+    assert [r["attempts"] for r in failed if r["status"] == "failed"] == [2]
     runs = [json.loads(p.read_text()) for p in (work / "results" / "runs").glob("*/metrics.json")]
     assert all(r["provenance"]["slurm_job"] for r in runs if r["status"] == "done")  # really ran via sbatch

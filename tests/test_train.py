@@ -158,3 +158,56 @@ def test_compile_without_a_compiler_is_a_settings_error(tmp_path, monkeypatch, c
     assert main(["train", str(cfg), "--out", str(tmp_path / "run")]) == 2
     assert "compile=true" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_run_directory_is_owned_by_its_run(tmp_path, capsys):
+    first = train_mod.run(resolve(TINY), tmp_path / "a")
+    before = (tmp_path / "a" / "metrics.json").read_text()
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text("task: program\nlen: 3\nnops: 1\nl: 3\nch: 16\nks: 5\nsamples: 512\nepoch: 1024\n")
+    assert main(["train", str(cfg), "--out", str(tmp_path / "a")]) == 2  # holds another run
+    err = capsys.readouterr().err
+    assert f"holds run {first['run_key']}" in err and len(err.strip().splitlines()) == 1
+    assert (tmp_path / "a" / "metrics.json").read_text() == before
+
+
+def test_concurrent_writer_is_locked_out(tmp_path):
+    from vslm.rundir import RunDirError, owned
+
+    key = train_mod.run_key(resolve(TINY))
+    with owned(tmp_path / "r", key):
+        with pytest.raises(RunDirError, match="another process is training into it"):
+            train_mod.run(resolve(TINY), tmp_path / "r")
+    assert train_mod.run(resolve(TINY), tmp_path / "r")["status"] == "done"  # released
+
+
+def test_disk_full_is_one_line_and_leaves_no_temp_file(tmp_path, monkeypatch):
+    import errno
+
+    import vslm.rundir as rundir
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(rundir.torch, "save", full)
+    with pytest.raises(rundir.RunDirError, match="no space left.*resumes from its last checkpoint"):
+        rundir.save_checkpoint(tmp_path / "checkpoint.pt", {"x": 1})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_crafted_or_incomplete_checkpoint_is_unusable_not_run(tmp_path):
+    import torch
+
+    from vslm.rundir import load_checkpoint
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(tmp_path / "pwned"), "w"))
+
+    key = train_mod.run_key(resolve(TINY))
+    torch.save({"run_key": key, "x": Payload()}, tmp_path / "evil.pt")
+    state, problem = load_checkpoint(tmp_path / "evil.pt", key)
+    assert state is None and problem.startswith("unreadable") and not (tmp_path / "pwned").exists()
+    torch.save({"run_key": key, "model": {}}, tmp_path / "partial.pt")
+    state, problem = load_checkpoint(tmp_path / "partial.pt", key)
+    assert state is None and problem.startswith("incomplete (no opt")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import html
+import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -15,6 +16,7 @@ import yaml
 from .claims import Claim, check_claims
 from .compare import TOLERANCE
 from .experiments import Experiment, all_runs, cell_label, load_result
+from .paths import RUNS_DIR
 from .rundir import atomic_write
 from .tables import build_rows, details_frame, primary_metric, row_reproduced
 
@@ -49,7 +51,7 @@ def _counts(counter: Counter, unit: str = "") -> str:
 
 def provenance(experiments: dict, root: Path) -> str:
     """Devices, torch versions, code commits, dates and summed training time of the finished runs."""
-    devices, torches, commits, dates, seconds = Counter(), Counter(), Counter(), [], 0.0
+    devices, torches, commits, dates, seconds, dirty = Counter(), Counter(), Counter(), [], 0.0, 0
     for key in all_runs(experiments):
         r = load_result(key, root)
         if r and "provenance" in r:
@@ -57,12 +59,14 @@ def provenance(experiments: dict, root: Path) -> str:
             devices[f"{p['device']} ({p['device_name']})"] += 1
             torches[p["torch"]] += 1
             commits[(p.get("git_commit") or "unknown")[:10]] += 1
+            dirty += p.get("git_dirty") is True
             dates.append(p.get("finished", "")[:10])
             seconds += r["metrics"].get("train_time_s") or 0.0
     fmt = lambda c: ", ".join(f"{k} × {v}" for k, v in c.most_common()) or "none yet"  # noqa: E731
     span = f"{min(dates)} to {max(dates)}" if dates else "none yet"
     return (f"Runs by device: {fmt(devices)}. Torch: {fmt(torches)}. Trained {span}, from "
-            f"{len(commits)} code commit(s). Summed training time of these runs: {seconds / 3600:.2f} h.")
+            f"{len(commits)} code commit(s)" + (f" ({dirty} with uncommitted changes)" if dirty else "") +
+            f". Summed training time of these runs: {seconds / 3600:.2f} h.")
 
 
 def cell(text: str) -> str:
@@ -100,7 +104,8 @@ def cell_label_row(row: dict) -> str:
                     if below else "")
 
 
-def section_markdown(exp: Experiment, rows: list[dict], table_md: str) -> str:
+def section_markdown(exp: Experiment, rows: list[dict], table_md: str, links: dict) -> str:
+    """`links`: the plot's and the runs folder's paths relative to the article."""
     done = sum(r["trials"] for r in rows)
     total = sum(len(r["_keys"]) for r in rows)
     parts = [f"### {exp.name}: {exp.spec['title']}", "", budget_line(exp, rows), ""]
@@ -111,12 +116,12 @@ def section_markdown(exp: Experiment, rows: list[dict], table_md: str) -> str:
     parts += [table_md, ""]
     if summary := summary_line(exp, rows):
         parts += [summary, ""]
-    parts += [f"![{exp.name} error curves](../results/plots/{exp.name}.png)", ""]
+    parts += [f"![{exp.name} error curves]({links['plot']})", ""]
     finished = [r for r in rows if r["trials"]]
     if finished and exp.spec.get("examples"):
         for label, r in (("worst", finished[0]), ("best", finished[-1])):
             parts += [f"Validation examples, {label} cell ({cell_label(r['_cell'])}):", "",
-                      f"![{label} examples](../results/runs/{r['_keys'][0]}/examples.png)", ""]
+                      f"![{label} examples]({links['runs']}/{r['_keys'][0]}/examples.png)", ""]
     return "\n".join(parts)
 
 
@@ -156,27 +161,28 @@ def run_details(experiments: dict, rows_by_exp: dict) -> list[str]:
     return out
 
 
-def write_article(experiments: dict, config: dict, md_path: Path, html_path: Path, sections_path: Path,
-                  tables: dict[str, Path], root: Path = Path(".")) -> None:
-    """`tables`: experiment name -> its markdown table (the table rule's output)."""
+def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_path: Path,
+                  sections_path: Path, tables: dict, plots: dict, receptive: Path, root: Path = Path(".")) -> None:
+    """`tables`, `plots`: experiment name -> its markdown table and png (the rules' outputs)."""
+    md_dir = Path(md_path).parent
     texts = yaml.safe_load(Path(sections_path).read_text()) or {}
     rows_by_exp = {name: build_rows(e, root) for name, e in experiments.items()}
     claims = check_claims(rows_by_exp)
-    scale = config["scale"]
     out = ["# Very Small Language Models, reproduced", "", INTRO,
-           f"Scale: **{scale}** ({config['scales'][scale].get('note', '')}). {provenance(experiments, root)}",
-           "", "[TOC]", ""]
+           f"Scale: **{scale}** ({note}). {provenance(experiments, root)}", "", "[TOC]", ""]
     out += claims_glance(claims)
     sections: dict[str, list[str]] = {}
     for name, e in experiments.items():
         table = Path(tables[name]).read_text()
-        sections.setdefault(e.spec["section"], []).append(section_markdown(e, rows_by_exp[name], table))
+        links = {"plot": os.path.relpath(plots[name], md_dir),
+                 "runs": os.path.relpath(Path(root) / RUNS_DIR, md_dir)}
+        sections.setdefault(e.spec["section"], []).append(section_markdown(e, rows_by_exp[name], table, links))
     for section, parts in sections.items():
         out += [f"## {section}", ""]
         if texts.get(section):
             out += [texts[section].strip(), ""]
         if section.startswith("Receptive field"):
-            out += [RECEPTIVE_FIELD, "", "![receptive field](../results/plots/receptive-field.png)", ""]
+            out += [RECEPTIVE_FIELD, "", f"![receptive field]({os.path.relpath(receptive, md_dir)})", ""]
         out += parts
         if section.startswith("Self-attention (corrected)"):
             out += [BUG_NOTE, ""]
@@ -186,24 +192,24 @@ def write_article(experiments: dict, config: dict, md_path: Path, html_path: Pat
     out += run_details(experiments, rows_by_exp)
     text = "\n".join(out) + "\n"
     atomic_write(Path(md_path), text)
-    atomic_write(Path(html_path), to_html(text, Path(md_path).parent, root))
+    atomic_write(Path(html_path), to_html(text, md_dir, [Path(root) / "results", md_dir]))
 
 
 SAFE_LINK = re.compile(r"^(https?://|#)")
 
 
-def to_html(text: str, base: Path, root: Path = Path(".")) -> str:
-    """Self-contained HTML: images produced under the repo's results/ inlined as data URIs (any
-    other image dropped), links only to http(s) or anchors, tables in scrolling boxes."""
+def to_html(text: str, base: Path, image_dirs: list[Path]) -> str:
+    """Self-contained HTML: png images inside `image_dirs` (the pipeline's outputs) inlined as data
+    URIs, any other image dropped; links only to http(s) or anchors; tables in scrolling boxes."""
     md = markdown.Markdown(extensions=["tables", "toc"])
     md.preprocessors.deregister("html_block")  # raw HTML in the text is shown as text, never rendered
     md.inlinePatterns.deregister("html")
     body = md.convert(text)
-    results = (Path(root) / "results").resolve()
+    allowed = [Path(d).resolve() for d in image_dirs]
 
     def inline(m):
         path = (base / html.unescape(m.group(1))).resolve()
-        if path.suffix != ".png" or not path.is_relative_to(results) or not path.is_file():
+        if path.suffix != ".png" or not any(path.is_relative_to(d) for d in allowed) or not path.is_file():
             return 'src=""'
         return f'src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}"'
 

@@ -7,6 +7,10 @@ from pathlib import Path
 
 import yaml
 
+from .config import load, read_config
+from .experiments import ConfigError
+from .paths import SECTIONS, root_of
+from .rundir import RunDirError
 from .settings import (EXEC_KEYS, MODEL_KEYS, TASK_KEYS, TRAIN_KEYS, VALIDATION_KEYS, SettingsError,
                        help_text, parse_assignments, resolve)
 
@@ -44,12 +48,41 @@ def cmd_sample(a) -> None:
         print(bytes(row[:n]).decode("ascii").replace("\0", "_" if a.masked else "\0"))
 
 
+class UsageError(ValueError):
+    """A bad argument or input file: one line, exit 2."""
+
+
+def read_lines(path: str) -> list[str]:
+    """The lines of a UTF-8 text file ('-': standard input)."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory, not a text file") from None
+    except OSError as e:
+        raise UsageError(f"{path}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text") from None
+    if "\0" in text:
+        raise UsageError(f"{path}: a binary file, not text")
+    return text.splitlines()
+
+
+def positive(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not >= 1")
+    return value
+
+
 def cmd_score(a) -> None:
     """Judge full texts (question + answer), e.g. a model's outputs, with the independent checker."""
     from .tasks import check_answer
 
-    lines = [line.rstrip("\n") for line in (sys.stdin if a.file == "-" else open(a.file))]
-    lines = [line for line in lines if line.strip()]
+    lines = [line for line in read_lines(a.file) if line.strip()]
     wrong = []
     for line in lines:
         try:
@@ -92,29 +125,31 @@ def cmd_train(a) -> None:
 
 
 def cmd_plan(a) -> None:
-    from .experiments import load_config, plan_table
+    from .experiments import plan_table
 
-    print(plan_table(load_config(a.config, scale=a.scale)))
+    print(plan_table(load(a.config, scale=a.scale), root_of(a.config)))
 
 
 def cmd_draft(a) -> None:
-    """Tables, plots and article from whatever runs exist (pending cells marked); trains nothing."""
+    """Tables, plots and article from whatever runs exist (pending cells marked) into their own
+    folder, never over the pipeline's outputs; trains nothing."""
     from .article import write_article
-    from .experiments import load_config
     from .plots import plot_experiment
     from .receptive import receptive_field_figure
     from .tables import write_table
 
-    config = yaml.safe_load(Path(a.config).read_text())
-    if a.scale:
-        config["scale"] = a.scale
-    experiments = load_config(config)
+    config, root = read_config(a.config), root_of(a.config)
+    scale = a.scale or config["scale"]
+    experiments = load(config, scale=scale, root=root)
+    out, tables, plots = Path(a.out), {}, {}
     for name, exp in experiments.items():
-        write_table(exp, Path(f"results/tables/{name}.md"), Path(f"results/tables/{name}.csv"))
-        plot_experiment(exp, Path(f"results/plots/{name}.png"), Path(f"results/plots/{name}.svg"))
-    receptive_field_figure(Path("results/plots/receptive-field.png"))
-    write_article(experiments, config, Path("report/article.md"), Path("report/article.html"))
-    print("draft written to report/article.md and report/article.html")
+        tables[name], plots[name] = out / "tables" / f"{name}.md", out / "plots" / f"{name}.png"
+        write_table(exp, tables[name], out / "tables" / f"{name}.csv", root)
+        plot_experiment(exp, plots[name], out / "plots" / f"{name}.svg", root)
+    receptive_field_figure(out / "plots" / "receptive-field.png")
+    write_article(experiments, scale, config["scales"][scale].get("note", ""), out / "article.md",
+                  out / "article.html", root / SECTIONS, tables, plots, out / "plots" / "receptive-field.png", root)
+    print(f"draft written to {out / 'article.md'} and {out / 'article.html'}")
 
 
 def cmd_bench(a) -> None:
@@ -139,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=EPILOG_TASK + help_text(TASK_KEYS) + "\n" + _defaults_help())
     s.add_argument("task", choices=["selcopy", "program"])
     s.add_argument("settings", nargs="*", metavar="key=value")
-    s.add_argument("-n", type=int, default=10, help="number of samples (default 10)")
+    s.add_argument("-n", type=positive, default=10, help="number of samples (default 10)")
     s.add_argument("--split", choices=["train", "validation"], default="train",
                    help="train: the seeded training stream; validation: the fixed validation set")
     s.add_argument("--seed", type=int, help="training stream seed (default 0)")
@@ -171,17 +206,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("draft", help="build tables, plots and article from the runs that exist")
     s.add_argument("--config", default="config.yaml")
+    s.add_argument("--out", default="draft", help="folder for the draft (default: draft/)")
     s.add_argument("--scale", choices=["smoke", "cpu", "claims", "paper"], help="override the config's scale")
     s.set_defaults(func=cmd_draft)
 
     s = sub.add_parser("bench", help="training samples/s: plain original-style loop vs ours (fp32 and the fast options)")
     s.add_argument("--seconds", type=float, default=4.0, help="timing per config and mode")
-    s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--threads", type=positive, default=1)
     s.add_argument("--only", nargs="*", help="substrings of config names to run")
     s.add_argument("--data", action="store_true", help="task generators instead: numpy stream vs per-sample python")
     s.add_argument("--convs", action="store_true",
                    help="the conv models' convolutions alone at a training step's shapes: their GFLOP/s ceiling")
-    s.add_argument("--cores", type=int, help="scheduling instead: total samples/s of CORES split into jobs x threads")
+    s.add_argument("--cores", type=positive, help="scheduling instead: total samples/s of CORES split into jobs x threads")
     s.set_defaults(func=cmd_bench)
     return p
 
@@ -190,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except SettingsError as e:
+    except (SettingsError, ConfigError, RunDirError, UsageError) as e:
         print(f"vslm: error: {e}", file=sys.stderr)
         return 2
     except BrokenPipeError:

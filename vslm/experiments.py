@@ -19,9 +19,9 @@ from typing import NamedTuple
 
 import yaml
 
-from .settings import SettingsError, format_value, resolve, run_key
+from .paths import REFERENCE_DIR, RUNS_DIR, SCHEMA
+from .settings import SettingsError, format_value, resolve, run_key, run_spec
 
-RUNS_DIR = "results/runs"
 
 
 class ConfigError(ValueError):
@@ -137,8 +137,38 @@ def load_config(config, scale: str | None = None) -> dict:
 
 
 def all_runs(experiments: dict) -> dict:
-    """run key -> settings, over all experiments (shared cells appear once)."""
-    return {run.key: run.settings for e in experiments.values() for c in e.cells for run in c.runs}
+    """run key -> settings, over all experiments (shared cells appear once). One run asked for
+    with different execution settings (e.g. device) is a `ConfigError`."""
+    runs, where = {}, {}
+    for e in experiments.values():
+        for run in (run for c in e.cells for run in c.runs):
+            if run.key in runs and run_spec(runs[run.key]) != run_spec(run.settings):
+                raise ConfigError(f"experiments {where[run.key]} and {e.name}",
+                                  f"run {run.key} is asked for with different execution settings")
+            runs.setdefault(run.key, run.settings)
+            where.setdefault(run.key, e.name)
+    return runs
+
+
+def experiment_record(exp: Experiment, scale: str) -> dict:
+    """Everything a table or plot of `exp` is built from, as JSON (the DAG's spec file)."""
+    return {"name": exp.name, "scale": scale, "spec": exp.spec,
+            "cells": [{"values": c.values, "original_samples": c.original_samples,
+                       "runs": [r._asdict() for r in c.runs]} for c in exp.cells]}
+
+
+def experiment_from_record(record: dict) -> Experiment:
+    cells = [Cell(c["values"], c["original_samples"], [Run(**r) for r in c["runs"]]) for c in record["cells"]]
+    return Experiment(record["name"], record["spec"], cells)
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    """Write only when the content differs, so the file's mtime marks a real change."""
+    from .rundir import atomic_write
+
+    path = Path(path)
+    if not path.exists() or path.read_text() != text:
+        atomic_write(path, text)
 
 
 def cell_label(cell: Cell) -> str:
@@ -161,12 +191,28 @@ def estimate_cpu_seconds(settings: dict) -> float:
     return settings["samples"] * 6 * params * length / (EFFECTIVE_GFLOPS[settings["model"]] * 1e9)
 
 
+RESULT_FIELDS = {"done": ("validation_loss", "validation_mask_error%", "validation_sample_error%",
+                          "model_params", "train_time_s"), "diverged": (), "failed": ()}
+
+
 def load_result(key: str, root: Path = Path(".")) -> dict | None:
-    """A run's metrics.json, or None if it is missing or unreadable."""
+    """A run's metrics.json, or None if there is none yet. One that is unreadable, from another
+    run or incomplete raises `RunDirError` naming it and how to retrain it."""
+    from .rundir import RunDirError
+
+    path = Path(root) / RUNS_DIR / key / "metrics.json"
     try:
-        return json.loads((root / RUNS_DIR / key / "metrics.json").read_text())
-    except (OSError, json.JSONDecodeError):
+        result = json.loads(path.read_text())
+    except FileNotFoundError:
         return None
+    except (OSError, ValueError) as e:
+        raise RunDirError(f"{path} is unreadable ({type(e).__name__}): delete {path.parent} to retrain it") from None
+    status = result.get("status") if isinstance(result, dict) else None
+    missing = [f for f in RESULT_FIELDS.get(status, ()) if f not in (result.get("metrics") or {})]
+    if status not in RESULT_FIELDS or result.get("run_key") != key or missing:
+        why = f"lacks {', '.join(missing)}" if missing else "is not a result of this run"
+        raise RunDirError(f"{path} {why}: delete {path.parent} to retrain it")
+    return result
 
 
 def plan_table(experiments: dict, root: Path = Path(".")) -> str:

@@ -12,7 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .experiments import RUNS_DIR, Experiment, cell_label  # noqa: E402
+from .experiments import Experiment, cell_label  # noqa: E402
+from .paths import RUNS_DIR
 from .rundir import atomic_write  # noqa: E402
 
 plt.rcParams["svg.hashsalt"] = "vslm"

@@ -28,7 +28,7 @@ def _show(value: Any) -> str:
 # ---------------------------------------------------------------- value parsers
 
 
-def _int(key, v, minimum=1):
+def _int(key, v, minimum=1, maximum=None):
     if isinstance(v, bool):
         raise SettingsError(key, v, "expected an integer")
     try:
@@ -37,7 +37,13 @@ def _int(key, v, minimum=1):
         raise SettingsError(key, v, "expected an integer") from None
     if i < minimum:
         raise SettingsError(key, v, f"must be >= {minimum}")
+    if maximum is not None and i > maximum:
+        raise SettingsError(key, v, f"must be <= {maximum:,} (a very small language model)")
     return i
+
+
+def _upto(maximum):
+    return lambda k, v: _int(k, v, 1, maximum)
 
 
 def _float(key, v, minimum=0.0):
@@ -116,7 +122,7 @@ TASK_KEYS = {
     k.name: k for k in [
         Key("task", _choice(["selcopy", "program"]), "selcopy (selective copying) or program (very selective copying)"),
         Key("nitem", _int, "number of letters (selcopy: A.. in order; program: alphabet size)"),
-        Key("area", _int, "selcopy: width of the row the letters are scattered in"),
+        Key("area", _upto(100_000), "selcopy: width of the row the letters are scattered in"),
         Key("len", lambda k, v: _range(k, v, 1), "program: input length, N or lo,hi"),
         Key("nops", lambda k, v: _range(k, v, 0), "program: number of operations, N or lo,hi"),
         Key("operators", _choice(["all", "swap"]), "program: all = swap and stack ops (1 : 1/3 : 1/3), swap = swap only"),
@@ -132,9 +138,9 @@ VALIDATION_KEYS = {
 MODEL_KEYS = {
     k.name: k for k in [
         Key("model", _choice(["conv", "lstm", "mamba"]), "conv (bidirectional), lstm or mamba (causal)"),
-        Key("l", _int, "number of layers"),
-        Key("ch", _int, "channels (conv), hidden size (lstm), d_model (mamba)"),
-        Key("ks", _int, "conv kernel size"),
+        Key("l", _upto(256), "number of layers"),
+        Key("ch", _upto(8192), "channels (conv), hidden size (lstm), d_model (mamba)"),
+        Key("ks", _upto(1023), "conv kernel size"),
         Key("dil", lambda k, v: [_int(k, x) for x in _items(v)], "conv dilation: one value or one per layer"),
         Key("attn", lambda k, v: [_attn_entry(k, x) for x in _items(v)],
            "attention per layer: 0 none, T linear attention, N = MultiheadAttention heads"),
@@ -142,16 +148,16 @@ MODEL_KEYS = {
         Key("attnact", _choice(["elu+1", "dpfp"]), "feature map of the linear attention"),
         Key("norm", _choice(["none", "bn"]), "bn = BatchNorm1d in every layer but the last"),
         Key("embedding", _choice(["default", "diagonal"]), "embedding init: N(0,1) or the 'diagonal hat' matrix"),
-        Key("d_state", _int, "mamba state size"),
+        Key("d_state", _upto(1024), "mamba state size"),
         Key("dtinit", _choice(["torch", "mamba"]), "mamba dt projection init: torch Linear default (original) or official Mamba"),
         Key("scan", _choice(["fused", "sequential"]), "mamba selective scan: fused (C++ kernel on CPU, hand-written backward elsewhere) or the original's loop"),
     ]
 }
 TRAIN_KEYS = {
     k.name: k for k in [
-        Key("samples", _int, "training budget in samples (the article's 'steps')"),
+        Key("samples", _upto(10**11), "training budget in samples (the article's 'steps')"),
         Key("sched-samples", lambda k, v: _int(k, v, 0), "samples the cosine schedule spans (0 = samples)"),
-        Key("bs", _int, "batch size"),
+        Key("bs", _upto(65536), "batch size"),
         Key("lr", _float, "AdamW learning rate"),
         Key("wd", _float, "AdamW weight decay"),
         Key("gc", _float, "gradient value clipping (0 = none)"),

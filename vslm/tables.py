@@ -14,9 +14,9 @@ from tabulate import tabulate
 
 from .compare import reproduces
 from .experiments import Experiment, load_result
+from .paths import REFERENCE_DIR
 from .settings import format_value, parse_value
 
-REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference"  # the original's tables
 
 # article column name -> (metrics.json key, scale)
 METRICS = {
@@ -66,10 +66,10 @@ def _number(raw) -> float:
     return float(str(raw).replace(",", "").replace("/s", ""))
 
 
-def reference_rows(exp: Experiment) -> pd.DataFrame:
+def reference_rows(exp: Experiment, root: Path = Path(".")) -> pd.DataFrame:
     """The original's rows: one reference table, or several (the first matching row counts)."""
     names = exp.spec["reference"]
-    frames = [pd.read_csv(REFERENCE_DIR / n, dtype=str, keep_default_na=False)
+    frames = [pd.read_csv(Path(root) / REFERENCE_DIR / n, dtype=str, keep_default_na=False)
               for n in ([names] if isinstance(names, str) else names)]
     return pd.concat(frames, ignore_index=True).fillna("")
 
@@ -109,7 +109,7 @@ def _fmt(col: str, v) -> str:
 
 def build_rows(exp: Experiment, root: Path = Path(".")) -> list[dict]:
     """One dict per table row with raw numbers (for tables, plots and claims)."""
-    ref = reference_rows(exp)
+    ref = reference_rows(exp, root)
     groups = []
     for cell in exp.cells:
         runs = [[r] for r in cell.runs] if exp.spec.get("per_trial") else [cell.runs]
@@ -238,7 +238,8 @@ def write_table(exp: Experiment, md_path: Path, csv_path: Path, root: Path = Pat
 
     rows = build_rows(exp, root)
     frame = table_frame(exp, rows)
-    details = details_frame(exp, rows).drop(columns=setting_columns(exp))
+    details = details_frame(exp, rows)
+    details = details.drop(columns=[c for c in details if c in frame])
     atomic_write(csv_path, pd.concat([frame, details], axis=1).to_csv(index=False))
     atomic_write(md_path, tabulate(frame, headers="keys", tablefmt="github", showindex=False) + "\n")
     return rows

@@ -25,13 +25,16 @@ from . import __version__
 from .examples import examples_png, examples_text
 from .metrics import EXACT_NAMES, NAMES, Accumulator, batch_stats
 from .models import build_model, count_params
-from .rundir import atomic_write, load_checkpoint, read_json, save_checkpoint, write_json
+from .rundir import atomic_write, load_checkpoint, owned, read_json, save_checkpoint, write_json
 from .settings import SettingsError, run_key
 from .tasks import Samples, train_stream, validation_set
 
 CURVE_EVERY = 10_000  # samples between training-curve rows
 LOG_BATCHES = 16  # the original logged training metrics every 16 batches (1,024 samples)
 CHECKPOINT_SECONDS = 120
+
+
+TRAIN_RETRIES = 1  # a pipeline job that raises is retried this often before it is recorded as failed
 
 
 def pick_device(name: str) -> torch.device:
@@ -62,13 +65,17 @@ def bucket_order(lengths: np.ndarray, bs: int, window: int, gen: np.random.Gener
     return np.concatenate(order)
 
 
-def git_commit() -> str | None:
+def git_commit() -> tuple[str | None, bool | None]:
+    """The working directory's commit and whether its tracked files differ from it (None: no git)."""
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).parent)
-        return out.stdout.strip() or None
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
-        return None
+        return None, None
+    if head.returncode:
+        return None, None
+    return head.stdout.strip(), bool(dirty.stdout.strip())
 
 
 class Run:
@@ -261,10 +268,11 @@ class Run:
         metrics.update({f"train_{n}": logged.get(n) for n in NAMES})
         metrics.update({"model_params": count_params(self.model), "train_time_s": self.train_time,
                         "throughput": self.samples / self.train_time if self.train_time else None})
+        commit, dirty = git_commit()
         result = {
             "run_key": self.key, "status": self.status, "samples": self.samples, "metrics": metrics,
             "settings": {k: v for k, v in self.s.items() if k not in ("progress",)},
-            "provenance": {"vslm": __version__, "git_commit": git_commit(), "host": socket.gethostname(),
+            "provenance": {"vslm": __version__, "git_commit": commit, "git_dirty": dirty, "host": socket.gethostname(),
                            "device": str(self.device), "device_name": device_name(self.device),
                            "threads": torch.get_num_threads(), "torch": torch.__version__,
                            "python": platform.python_version(), "slurm_job": os.environ.get("SLURM_JOB_ID"),
@@ -296,22 +304,24 @@ def device_name(device: torch.device) -> str:
 
 
 def run(settings: dict, out: Path, log=print) -> dict:
-    """Train one run into `out`, resuming from its checkpoint; a finished run is returned as is."""
+    """Train one run into `out`, resuming from its checkpoint; a finished run is returned as is.
+    `out` must be empty or this run's own directory (`rundir.owned`)."""
     out = Path(out)
-    done = out / "metrics.json"
-    if done.exists():
-        result = read_json(done)
-        if result.get("run_key") == run_key(settings) and result.get("status") in ("done", "diverged"):
-            log(f"{out}: already finished ({result['status']})")
-            return result
-    r = Run(settings, out, log)
-    r.resume()
-    progress = None
-    if settings["progress"] and sys.stderr.isatty():
-        from tqdm import tqdm
-        progress = tqdm(total=settings["samples"], initial=r.samples, unit="sample", unit_scale=True)
-    try:
-        return r.train(progress)
-    finally:
-        if progress:
-            progress.close()
+    with owned(out, run_key(settings)):
+        done = out / "metrics.json"
+        if done.exists():
+            result = read_json(done)
+            if result.get("status") in ("done", "diverged"):
+                log(f"{out}: already finished ({result['status']})")
+                return result
+        r = Run(settings, out, log)
+        r.resume()
+        progress = None
+        if settings["progress"] and sys.stderr.isatty():
+            from tqdm import tqdm
+            progress = tqdm(total=settings["samples"], initial=r.samples, unit="sample", unit_scale=True)
+        try:
+            return r.train(progress)
+        finally:
+            if progress:
+                progress.close()

@@ -1,19 +1,36 @@
-# Config validation, experiments and the run index shared by all rules.
+# Config validation, experiments, the run index and the spec files shared by all rules.
+import json
 import re
 
-from snakemake.utils import validate
-
-from vslm.experiments import all_runs, load_config
+from vslm.config import load, read_config
+from vslm.experiments import all_runs, experiment_record, load_result, write_if_changed
 from vslm.settings import run_spec
+from vslm.train import TRAIN_RETRIES
 
 
 configfile: "config.yaml"
 
 
-validate(config, "../schemas/config.schema.yaml")
-
-EXPERIMENTS = load_config(config)
+read_config("config.yaml")  # what Snakemake's reader lets through: duplicate keys
+EXPERIMENTS = load(config, root=".")  # schema, ids, references, columns; then cells and runs
 RUNS = all_runs(EXPERIMENTS)
+for _key in RUNS:  # a corrupt committed result stops the DAG here, before any job can delete outputs
+    load_result(_key)
+SCALE = config["scale"]
+
+
+def spec_text(obj) -> str:
+    return json.dumps(obj, indent=1) + "\n"
+
+
+# Spec files: what each table, plot and the article are built from (experiment entry, scale, run
+# keys; the scale's note). Rewritten only when their content changes, so an edited experiment or
+# a switched scale rebuilds exactly its outputs by mtime, even in a fresh clone without metadata.
+for _name, _exp in EXPERIMENTS.items():
+    write_if_changed(f"results/specs/{_name}.json", spec_text(experiment_record(_exp, SCALE)))
+write_if_changed("results/specs/article.json",
+                 spec_text({"scale": SCALE, "note": config["scales"][SCALE].get("note", ""),
+                            "experiments": list(EXPERIMENTS)}))
 
 
 def use_gpu() -> int:
@@ -33,3 +50,8 @@ wildcard_constraints:
 
 def run_files(name, filename="metrics.json"):
     return [f"results/runs/{key}/{filename}" for key in EXPERIMENTS[name].keys]
+
+
+def reference_files(name):
+    ref = EXPERIMENTS[name].spec["reference"]
+    return [f"reference/{r}" for r in ([ref] if isinstance(ref, str) else ref)]

@@ -3,12 +3,12 @@
 
 rule table:
     input:
-        lambda wc: run_files(wc.exp),
+        spec="results/specs/{exp}.json",
+        runs=lambda wc: run_files(wc.exp),
+        reference=lambda wc: reference_files(wc.exp),
     output:
         md="results/tables/{exp}.md",
-        csv=report("results/tables/{exp}.csv", category="Tables"),
-    params:
-        runs=lambda wc: EXPERIMENTS[wc.exp].keys,
+        csv=report("results/tables/{exp}.csv", caption="../report/table.rst", category="Tables"),
     log:
         "results/logs/table-{exp}.log",
     script:
@@ -17,13 +17,12 @@ rule table:
 
 rule plot:
     input:
-        lambda wc: run_files(wc.exp),
-        lambda wc: run_files(wc.exp, "curve.csv"),
+        spec="results/specs/{exp}.json",
+        runs=lambda wc: run_files(wc.exp),
+        curves=lambda wc: run_files(wc.exp, "curve.csv"),
     output:
-        png=report("results/plots/{exp}.png", category="Error curves"),
+        png=report("results/plots/{exp}.png", caption="../report/plot.rst", category="Error curves"),
         svg="results/plots/{exp}.svg",
-    params:
-        runs=lambda wc: EXPERIMENTS[wc.exp].keys,
     log:
         "results/logs/plot-{exp}.log",
     script:
@@ -32,7 +31,7 @@ rule plot:
 
 rule receptive_field:
     output:
-        report("results/plots/receptive-field.png", category="Receptive field"),
+        report("results/plots/receptive-field.png", caption="../report/receptive.rst", category="Receptive field"),
     log:
         "results/logs/receptive-field.log",
     script:
@@ -41,16 +40,16 @@ rule receptive_field:
 
 rule article:
     input:
+        spec="results/specs/article.json",
+        experiments=expand("results/specs/{exp}.json", exp=EXPERIMENTS),
         tables=expand("results/tables/{exp}.md", exp=EXPERIMENTS),
         plots=expand("results/plots/{exp}.png", exp=EXPERIMENTS),
+        runs=expand("results/runs/{key}/metrics.json", key=sorted(RUNS)),
         receptive_field="results/plots/receptive-field.png",
         sections="workflow/report/sections.yaml",
     output:
-        md=report("report/article.md", category="Article"),
+        md=report("report/article.md", caption="../report/article.rst", category="Article"),
         html="report/article.html",
-    params:
-        scale=config["scale"],
-        runs=sorted(RUNS),
     log:
         "results/logs/article.log",
     script:

@@ -5,7 +5,7 @@ rule train:
     output:
         metrics="results/runs/{key}/metrics.json",
         curve="results/runs/{key}/curve.csv",
-        examples=report("results/runs/{key}/examples.png", category="Validation examples"),
+        examples=report("results/runs/{key}/examples.png", caption="../report/examples.rst", category="Validation examples"),
         text="results/runs/{key}/examples.txt",
     params:
         # the run's spec: changes with its key or an execution setting (a new option keeps it)
@@ -13,6 +13,7 @@ rule train:
     log:
         "results/logs/{key}.log",
     threads: 1
+    retries: TRAIN_RETRIES
     resources:
         gpu=GPU,
     script:

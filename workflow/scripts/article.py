@@ -1,6 +1,14 @@
-"""Snakemake job: the article (markdown + self-contained html)."""
-from vslm.article import write_article
-from vslm.experiments import load_config
+"""Snakemake job: the article (markdown + self-contained html) from the spec files, tables and runs."""
+import json
 
-write_article(load_config(snakemake.config), snakemake.config, snakemake.output.md, snakemake.output.html,
-              snakemake.input.sections)
+from vslm.article import write_article
+from vslm.experiments import experiment_from_record
+from vslm.logs import logged
+
+with logged(snakemake.log[0]):
+    records = [json.loads(open(path).read()) for path in snakemake.input.experiments]
+    experiments = {r["name"]: experiment_from_record(r) for r in records}
+    article = json.loads(open(snakemake.input.spec).read())
+    write_article(experiments, article["scale"], article["note"], snakemake.output.md, snakemake.output.html,
+                  snakemake.input.sections, dict(zip(experiments, snakemake.input.tables)),
+                  dict(zip(experiments, snakemake.input.plots)), snakemake.input.receptive_field)

@@ -1,4 +1,6 @@
 """Snakemake job: the receptive-field diagram."""
+from vslm.logs import logged
 from vslm.receptive import receptive_field_figure
 
-receptive_field_figure(snakemake.output[0])
+with logged(snakemake.log[0]):
+    receptive_field_figure(snakemake.output[0])

@@ -1,10 +1,12 @@
-"""Snakemake job: train one run (its spec from params) into its run directory."""
+"""Snakemake job: train one run (its spec from params) into its run directory. An error fails the
+job so that Snakemake retries it; the last attempt records it as a `failed` run instead, so the
+article still builds with the row marked."""
 import traceback
 from pathlib import Path
 
-from vslm.rundir import write_json
+from vslm.rundir import RunDirError, write_json
 from vslm.settings import resolve
-from vslm.train import run
+from vslm.train import TRAIN_RETRIES, run
 
 out = Path(snakemake.output.metrics).parent
 settings = {**snakemake.params.spec, "threads": snakemake.threads, "progress": False}
@@ -14,9 +16,15 @@ with open(snakemake.log[0], "a") as log:
 
     try:
         run(resolve(settings), out, log=say)
-    except Exception as e:  # a failed run becomes a marked cell of the draft table
+    except RunDirError as e:  # not the run's fault: nothing to record, nothing overwritten
+        say(f"error: {e}")
+        raise SystemExit(1)
+    except Exception as e:
         say(traceback.format_exc())
+        if snakemake.attempt <= TRAIN_RETRIES:
+            say(f"attempt {snakemake.attempt} failed; Snakemake retries it")
+            raise SystemExit(1)
         for name in ("curve", "examples", "text"):
             Path(snakemake.output[name]).touch()
-        write_json(out / "metrics.json", {"run_key": out.name, "status": "failed",
+        write_json(out / "metrics.json", {"run_key": out.name, "status": "failed", "attempts": snakemake.attempt,
                                           "error": f"{type(e).__name__}: {e}", "settings": settings})

@@ -1,0 +1,146 @@
+"""What a careless user or an attacker gets: outputs that follow exactly what they read, one-line
+errors before any job, no raw HTML, nothing committed lost."""
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from vslm.config import load, read_config
+from vslm.experiments import ConfigError, all_runs, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = yaml.safe_load((ROOT / "tests" / "fixtures" / "config.yaml").read_text())
+
+
+def workdir(tmp_path: Path, cfg: dict = FIXTURE) -> Path:
+    for d in ("workflow", "reference"):
+        shutil.copytree(ROOT / d, tmp_path / d)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return tmp_path
+
+
+def dry_run(work: Path) -> tuple[int, set]:
+    """-> (return code, {(rule, exp or key)} of the jobs Snakemake would run)."""
+    out = subprocess.run(["snakemake", "-n", "--cores", "1"], cwd=work, capture_output=True, text=True,
+                         timeout=120)
+    jobs = set()
+    for block in out.stdout.split("\n\n"):
+        rule = re.search(r"^(?:local)?rule (\w+):", block, re.MULTILINE)
+        wildcard = re.search(r"wildcards: (?:exp|key)=(\S+)", block)
+        if rule:
+            jobs.add((rule.group(1), wildcard.group(1) if wildcard else ""))
+    return out.returncode, jobs if out.returncode == 0 else out.stderr
+
+
+def pretend_built(work: Path, cfg: dict = FIXTURE) -> None:
+    """Every run finished and every output built (after the spec files were written)."""
+    import json
+
+    for key in all_runs(load_config(cfg)):
+        run = work / "results" / "runs" / key
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "metrics.json").write_text(json.dumps({"run_key": key, "status": "failed", "error": "x"}))
+        for name in ("curve.csv", "examples.png", "examples.txt"):
+            (run / name).write_text("")
+    subprocess.run(["snakemake", "-n", "--cores", "1"], cwd=work, capture_output=True, timeout=120)  # specs
+    for out in ["results/plots/receptive-field.png",
+                *(f"results/{kind}/{exp}.{ext}" for exp in cfg["experiments"]
+                  for kind, ext in (("tables", "md"), ("tables", "csv"), ("plots", "png"), ("plots", "svg"))),
+                "report/article.md", "report/article.html"]:  # in the order a build writes them
+        (work / out).parent.mkdir(parents=True, exist_ok=True)
+        (work / out).write_text("")
+    time.sleep(0.05)  # file times have a coarse clock: later edits must be visibly newer
+
+
+def test_outputs_rebuild_exactly_on_what_they_read(tmp_path):
+    work = workdir(tmp_path)
+    pretend_built(work)
+    assert dry_run(work) == (0, set())
+    cfg = yaml.safe_load((work / "config.yaml").read_text())
+    cfg["experiments"]["S1-T1"]["title"] = "A new title"
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    assert dry_run(work) == (0, {("table", "S1-T1"), ("plot", "S1-T1"), ("article", ""), ("all", "")})
+    pretend_built(work, cfg)
+    with open(work / "reference" / "S2-T4.csv", "a") as f:
+        f.write("\n")
+    assert dry_run(work) == (0, {("table", "S2-T4"), ("article", ""), ("all", "")})
+    pretend_built(work, cfg)
+    cfg["scales"]["other"] = dict(cfg["scales"]["smoke"])
+    cfg["scale"] = "other"
+    cfg["scales"]["other"]["settings"] = {**cfg["scales"]["other"]["settings"], "samples": 1024}
+    schema = work / "workflow" / "schemas" / "config.schema.yaml"
+    schema.write_text(schema.read_text().replace("smoke|cpu|claims|paper", "smoke|cpu|claims|paper|other")
+                      .replace("[smoke, cpu, claims, paper]", "[smoke, cpu, claims, paper, other]"))
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    code, jobs = dry_run(work)  # another scale: its runs, every table and plot, the article
+    assert code == 0 and {r for r, _ in jobs} == {"train", "table", "plot", "article", "all"}
+
+
+def test_corrupt_committed_result_stops_before_any_job(tmp_path):
+    work = workdir(tmp_path)
+    pretend_built(work)
+    key = next(iter(all_runs(load_config(FIXTURE))))
+    metrics = work / "results" / "runs" / key / "metrics.json"
+    metrics.write_text(metrics.read_text()[:20])
+    tables = {p: p.read_text() for p in (work / "results" / "tables").iterdir()}
+    out = subprocess.run(["snakemake", "--cores", "1"], cwd=work, capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0 and f"results/runs/{key}/metrics.json is unreadable" in out.stderr
+    assert f"delete results/runs/{key} to retrain it" in out.stderr
+    assert {p: p.read_text() for p in (work / "results" / "tables").iterdir()} == tables
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c["experiments"].update({"../../escaped": c["experiments"]["S1-T1"]}), "ids may only hold"),
+    (lambda c: c["experiments"]["S1-T1"].update(reference="../config.csv"), "is not a file in reference/"),
+    (lambda c: c["experiments"]["S1-T1"].update(reference="nope.csv"), "is not a file in reference/"),
+    (lambda c: c["experiments"]["S1-T1"]["columns"].append("colour"), "'colour' is neither a setting"),
+    (lambda c: c["experiments"]["S1-T1"].update(sort="nope-"), "'nope-' is not one of its columns"),
+    (lambda c: c["experiments"]["S1-T1"].update(bogus=1), "bogus"),
+])
+def test_bad_config_is_one_line_before_any_job(tmp_path, edit, message):
+    cfg = yaml.safe_load(yaml.safe_dump(FIXTURE))
+    edit(cfg)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load(cfg, root=ROOT)
+    work = workdir(tmp_path, cfg)
+    out = subprocess.run(["snakemake", "--cores", "1"], cwd=work, capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0 and message in out.stderr
+    assert not (work / "results").exists() and not (tmp_path.parent / "escaped.md").exists()
+
+
+def test_duplicate_yaml_keys_and_one_run_with_two_devices_are_errors(tmp_path):
+    text = (ROOT / "tests" / "fixtures" / "config.yaml").read_text()
+    (tmp_path / "config.yaml").write_text(text + "scale: smoke\n")
+    with pytest.raises(ConfigError, match="duplicate key 'scale'"):
+        read_config(tmp_path / "config.yaml")
+    cfg = yaml.safe_load(yaml.safe_dump(FIXTURE))
+    s2 = cfg["experiments"]["S2-T4"]
+    s2["cells"].append(dict(s2["cells"][0], device="cpu"))
+    with pytest.raises(ConfigError, match="asked for with different execution settings"):
+        all_runs(load_config(cfg))
+
+
+def test_cli_config_errors_are_one_line(tmp_path, capsys):
+    from vslm.cli import main
+
+    (tmp_path / "config.yaml").write_text("scale: [unclosed\n")
+    assert main(["plan", "--config", str(tmp_path / "config.yaml")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("vslm: error: config file:") and "not valid YAML" in err and "\n" not in err
+
+
+def test_raw_html_from_config_is_shown_as_text(tmp_path):
+    from vslm.article import to_html
+
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "ok.png").write_bytes(b"\x89PNG")
+    (tmp_path / "secret.png").write_bytes(b"\x89PNG secret")
+    text = ("# <script>alert(1)</script>\n\n<img src=x onerror=alert(1)> [x](javascript:alert(1))\n\n"
+            "![a](results/ok.png) ![b](secret.png) ![c](/etc/passwd)\n")
+    page = to_html(text, tmp_path, [tmp_path / "results"])
+    assert "<script>" not in page and "<img src=x" not in page and "javascript:" not in page
+    assert page.count("data:image/png;base64,") == 1 and 'src=""' in page

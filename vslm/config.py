@@ -1,0 +1,83 @@
+"""Reading config.yaml: YAML without duplicate keys, the JSON schema, then what a schema cannot
+say (safe experiment ids, reference files inside the repository, known columns). Every problem is
+one `ConfigError` naming the experiment, the key and the value."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from .experiments import ConfigError, load_config
+from .paths import REFERENCE_DIR, SCHEMA, root_of
+from .settings import ALL_KEYS
+from .tables import METRICS, SETTING_ALIASES
+
+SAFE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+SAFE_FILE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.csv$")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:  # explicit keys only: a merge (<<) may be overridden
+            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+                continue
+            if key_node.value in seen:
+                raise ConfigError(f"line {key_node.start_mark.line + 1}", f"duplicate key {key_node.value!r}")
+            seen.add(key_node.value)
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_config(path: str | Path) -> dict:
+    """The config file as a dict: readable, valid YAML, no duplicate keys, valid against the schema."""
+    path = Path(path)
+    try:
+        config = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
+    except OSError as e:
+        raise ConfigError("file", f"{path}: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise ConfigError("file", f"{path}: not UTF-8 text") from None
+    except yaml.YAMLError as e:
+        raise ConfigError("file", f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+    validate_schema(config, root_of(path))
+    return config
+
+
+def validate_schema(config, root: Path) -> None:
+    schema = yaml.safe_load((root / SCHEMA).read_text())
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(config))
+    if error is not None:
+        where = ".".join(str(p) for p in error.absolute_path) or "top level"
+        raise ConfigError(where, error.message)
+
+
+def check_experiments(config: dict, root: Path) -> None:
+    """What the schema cannot check: ids, reference files, column and sort names."""
+    known = set(METRICS) | set(ALL_KEYS) | set(SETTING_ALIASES)
+    for name, exp in config["experiments"].items():
+        if not SAFE_ID.match(str(name)):
+            raise ConfigError(f"experiment {name!r}", "ids may only hold letters, digits, '_' and '-'")
+        refs = exp["reference"] if isinstance(exp["reference"], list) else [exp["reference"]]
+        for ref in refs:
+            if not SAFE_FILE.match(ref) or not (root / REFERENCE_DIR / ref).is_file():
+                raise ConfigError(f"experiment {name} reference", f"{ref!r} is not a file in {REFERENCE_DIR}/")
+        for col in exp["columns"]:
+            if col not in known and col.removeprefix("val-") not in ALL_KEYS:
+                raise ConfigError(f"experiment {name} columns", f"{col!r} is neither a setting nor a metric")
+        for key in ("spread", "sort"):
+            for col in ([exp[key]] if isinstance(exp.get(key), str) else exp.get(key, [])):
+                if col.rstrip("-") not in exp["columns"]:
+                    raise ConfigError(f"experiment {name} {key}", f"{col!r} is not one of its columns")
+
+
+def load(config: str | Path | dict, scale: str | None = None, root: Path | None = None) -> dict:
+    """Checked experiments of a config file (or of an already-read config dict with its root)."""
+    if not isinstance(config, dict):
+        root = root or root_of(config)
+        config = read_config(config)
+    root = Path(root or ".")
+    validate_schema(config, root)
+    check_experiments(config, root)
+    return load_config(config, scale=scale)

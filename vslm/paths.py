@@ -1,0 +1,15 @@
+"""The repository layout, relative to its root (the folder holding config.yaml). The workflow's
+rules name the same paths (workflow/rules/*.smk)."""
+from pathlib import Path
+
+CONFIG = "config.yaml"
+RUNS_DIR = "results/runs"
+SPECS_DIR = "results/specs"
+REFERENCE_DIR = "reference"
+SCHEMA = "workflow/schemas/config.schema.yaml"
+SECTIONS = "workflow/report/sections.yaml"
+
+
+def root_of(config_path: str | Path) -> Path:
+    """The repository root of a config file: paths resolve from there, not from the working directory."""
+    return Path(config_path).resolve().parent
