@@ -41,6 +41,9 @@ How far a 3-layer convolution sees: an impulse passed through the stacked dilate
 """
 
 
+EXAMPLES = 3  # validation samples shown per example cell
+
+
 def _m(samples: int) -> str:
     return f"{samples / 1e6:.4g}M"
 
@@ -120,9 +123,20 @@ def section_markdown(exp: Experiment, rows: list[dict], table_md: str, links: di
     finished = [r for r in rows if r["trials"]]
     if finished and exp.spec.get("examples"):
         for label, r in (("worst", finished[0]), ("best", finished[-1])):
-            parts += [f"Validation examples, {label} cell ({cell_label(r['_cell'])}):", "",
-                      f"![{label} examples]({links['runs']}/{r['_keys'][0]}/examples.png)", ""]
+            run = f"{links['runs']}/{r['_keys'][0]}"
+            parts += [f"Validation examples, {label} cell ({cell_label(r['_cell'])}; all 64: "
+                      f"[image]({run}/examples.png), [text]({run}/examples.txt)):", "",
+                      *("    " + line for line in example_lines(Path(links["runs_root"], r["_keys"][0]))), ""]
     return "\n".join(parts)
+
+
+def example_lines(run_dir: Path, samples: int = EXAMPLES) -> list[str]:
+    """The first samples of a run's examples.txt (target, input, output, wrong marks)."""
+    try:
+        blocks = Path(run_dir, "examples.txt").read_text().split("\n\n")
+    except OSError:
+        return ["(no examples.txt)"]
+    return "\n\n".join(blocks[:samples]).splitlines()
 
 
 def claims_glance(claims: list[Claim]) -> list[str]:
@@ -174,7 +188,7 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
     sections: dict[str, list[str]] = {}
     for name, e in experiments.items():
         table = Path(tables[name]).read_text()
-        links = {"plot": os.path.relpath(plots[name], md_dir),
+        links = {"plot": os.path.relpath(plots[name], md_dir), "runs_root": Path(root) / RUNS_DIR,
                  "runs": os.path.relpath(Path(root) / RUNS_DIR, md_dir)}
         sections.setdefault(e.spec["section"], []).append(section_markdown(e, rows_by_exp[name], table, links))
     for section, parts in sections.items():
@@ -195,7 +209,7 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
     atomic_write(Path(html_path), to_html(text, md_dir, [Path(root) / "results", md_dir]))
 
 
-SAFE_LINK = re.compile(r"^(https?://|#)")
+SAFE_LINK = re.compile(r"^(https?://|#|[^:]*$)")  # web, anchors, relative paths: no other schemes
 
 
 def to_html(text: str, base: Path, image_dirs: list[Path]) -> str:

@@ -30,12 +30,20 @@ def impulse_rows(ks: int, dil: list[int], size: int, from_left: bool = False) ->
     return torch.stack(rows)
 
 
-def receptive_field_figure(path_png: Path, size: int = 100) -> None:
-    setups = [(7, [1, 1, 1], "ks 7, dilation 1,1,1 (radius 9)"), (13, [5, 7, 1], "ks 13, dilation 5,7,1 (radius 78)")]
-    fig, axes = plt.subplots(len(setups), 1, figsize=(10, 1.6 * len(setups)))
-    for ax, (ks, dil, title) in zip(axes, setups):
+def radius(ks: int, dil: list[int]) -> int:
+    """How many cells to each side a stack of convolutions sees."""
+    return sum((ks // 2) * d for d in dil)
+
+
+def receptive_field_figure(path_png: Path, setups=((7, [1, 1, 1]), (13, [5, 7, 1])), area: int = 40) -> None:
+    """Each setup on one row, wide enough for its whole field; the selective-copying area is marked."""
+    size = 2 * max(radius(ks, dil) for ks, dil in setups) + 11
+    fig, axes = plt.subplots(len(setups), 1, figsize=(12, 1.6 * len(setups)))
+    for ax, (ks, dil) in zip(axes, setups):
         ax.imshow(impulse_rows(ks, dil, size).numpy(), aspect="auto", interpolation="nearest")
-        ax.set_title(title, fontsize=9)
+        ax.axvspan(size // 2 - area / 2, size // 2 + area / 2, fill=False, ec="white", ls="--", lw=0.8)
+        ax.set_title(f"ks {ks}, dilation {','.join(map(str, dil))}: radius {radius(ks, dil)} cells "
+                     f"(dashed: a {area}-cell area)", fontsize=9)
         ax.set_yticks(range(len(dil) + 1), ["input"] + [f"layer {i + 1}" for i in range(len(dil))], fontsize=7)
         ax.set_xticks([])
     fig.tight_layout()

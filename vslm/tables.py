@@ -241,5 +241,12 @@ def write_table(exp: Experiment, md_path: Path, csv_path: Path, root: Path = Pat
     details = details_frame(exp, rows)
     details = details.drop(columns=[c for c in details if c in frame])
     atomic_write(csv_path, pd.concat([frame, details], axis=1).to_csv(index=False))
-    atomic_write(md_path, tabulate(frame, headers="keys", tablefmt="github", showindex=False) + "\n")
+    atomic_write(md_path, table_markdown(exp, frame))
     return rows
+
+
+def table_markdown(exp: Experiment, frame: pd.DataFrame) -> str:
+    """The table for reading: settings equal in every row stated once above it, not as columns."""
+    same = [c for c in setting_columns(exp) if len(frame) > 1 and frame[c].nunique() == 1]
+    head = ("Same in every row: " + ", ".join(f"{c} {frame[c].iloc[0]}" for c in same) + ".\n\n") if same else ""
+    return head + tabulate(frame.drop(columns=same), headers="keys", tablefmt="github", showindex=False) + "\n"

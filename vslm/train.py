@@ -276,6 +276,7 @@ class Run:
                            "device": str(self.device), "device_name": device_name(self.device),
                            "threads": torch.get_num_threads(), "torch": torch.__version__,
                            "python": platform.python_version(), "slurm_job": os.environ.get("SLURM_JOB_ID"),
+                           "gpu_slot": os.environ.get("VSLM_GPU_SLOT"),
                            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
         }
         self.write_curve()

@@ -1,9 +1,13 @@
-"""Snakemake job: train one run (its spec from params) into its run directory. An error fails the
-job so that Snakemake retries it; the last attempt records it as a `failed` run instead, so the
-article still builds with the row marked."""
+"""Snakemake job: train one run (its spec from params) into its run directory, on a GPU slot of its
+own when the job holds the `gpu` resource outside SLURM. An error fails the job so that Snakemake
+retries it; the last attempt records it as a `failed` run instead, so the article still builds with
+the row marked."""
+import contextlib
+import os
 import traceback
 from pathlib import Path
 
+from vslm.gpuslots import pinned
 from vslm.rundir import RunDirError, write_json
 from vslm.settings import resolve
 from vslm.train import TRAIN_RETRIES, run
@@ -14,8 +18,12 @@ with open(snakemake.log[0], "a") as log:
     def say(line):
         print(line, file=log, flush=True)
 
+    on_gpu = snakemake.resources.get("gpu", 0) and not os.environ.get("SLURM_JOB_ID")
     try:
-        run(resolve(settings), out, log=say)
+        # jobs_per_gpu is read here, not a param: it places jobs, it does not change results
+        slots = pinned(".snakemake/gpu-slots", snakemake.config.get("jobs_per_gpu", 1))
+        with slots if on_gpu else contextlib.nullcontext():
+            run(resolve(settings), out, log=say)
     except RunDirError as e:  # not the run's fault: nothing to record, nothing overwritten
         say(f"error: {e}")
         raise SystemExit(1)
