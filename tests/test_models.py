@@ -9,8 +9,8 @@ from vslm.cli import main
 from vslm.experiments import load_config
 from vslm.models import build_model, count_params
 from vslm.models.attention import linear_attention
-from vslm.settings import SettingsError, resolve
 from vslm.paths import REFERENCE_DIR
+from vslm.settings import SettingsError, resolve
 from vslm.tables import match_reference, reference_rows
 
 ROOT = Path(__file__).resolve().parent.parent

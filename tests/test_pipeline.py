@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import copy_pipeline
 from snakemake.utils import validate
 
 from vslm.experiments import ConfigError, all_runs, load_config
@@ -80,7 +81,7 @@ def test_table_means_std_pending_and_reference(tmp_path):
     shutil.copytree(ROOT / "reference", tmp_path / "reference")
     exp = load_config(config(), scale="paper")["C-T2"]
     elu = next(c for c in exp.cells if c.values["attnact"] == "elu+1")
-    for (trial, settings, key), err in zip(elu.runs, [1.0, 2.0, 4.0, 5.0, 8.0]):
+    for (_, _, key), err in zip(elu.runs, [1.0, 2.0, 4.0, 5.0, 8.0]):
         write_json(tmp_path / "results" / "runs" / key / "metrics.json", {
             "run_key": key, "status": "done", "samples": 1,
             "metrics": {"validation_sample_error%": err, "validation_mask_error%": err / 5, "validation_loss": 0.1,
@@ -120,8 +121,7 @@ def _dry_run_train_jobs(work: Path) -> int:
 
 
 def test_added_cell_or_trial_schedules_only_the_new_runs(tmp_path):
-    for d in ("workflow", "reference"):
-        shutil.copytree(ROOT / d, tmp_path / d)
+    copy_pipeline(tmp_path)
     cfg = yaml.safe_load((ROOT / "tests" / "fixtures" / "config.yaml").read_text())
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     assert _dry_run_train_jobs(tmp_path) == 4
@@ -148,8 +148,7 @@ def test_added_cell_or_trial_schedules_only_the_new_runs(tmp_path):
 def test_draft_marks_pending_cells(tmp_path, monkeypatch, capsys):
     from vslm.cli import main
 
-    for d in ("workflow", "reference"):
-        shutil.copytree(ROOT / d, tmp_path / d)
+    copy_pipeline(tmp_path)
     shutil.copy(ROOT / "tests" / "fixtures" / "config.yaml", tmp_path / "config.yaml")
     monkeypatch.chdir(tmp_path / "workflow")  # paths resolve from the config's folder
     assert main(["draft", "--config", "../config.yaml", "--out", "../draft"]) == 0
@@ -189,8 +188,7 @@ def test_killed_pipeline_resumes_its_run(tmp_path):
     import signal
     import time
 
-    for d in ("workflow", "reference"):
-        shutil.copytree(ROOT / d, tmp_path / d)
+    copy_pipeline(tmp_path)
     cfg = yaml.safe_load((ROOT / "tests" / "fixtures" / "config.yaml").read_text())
     cfg["experiments"] = {"S1-T1": cfg["experiments"]["S1-T1"]}
     cfg["experiments"]["S1-T1"]["grid"]["l"] = [6]

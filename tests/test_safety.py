@@ -1,13 +1,13 @@
 """What a careless user or an attacker gets: outputs that follow exactly what they read, one-line
 errors before any job, no raw HTML, nothing committed lost."""
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import copy_pipeline
 
 from vslm.config import load, read_config
 from vslm.experiments import ConfigError, all_runs, load_config
@@ -17,8 +17,7 @@ FIXTURE = yaml.safe_load((ROOT / "tests" / "fixtures" / "config.yaml").read_text
 
 
 def workdir(tmp_path: Path, cfg: dict = FIXTURE) -> Path:
-    for d in ("workflow", "reference"):
-        shutil.copytree(ROOT / d, tmp_path / d)
+    copy_pipeline(tmp_path)
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     return tmp_path
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import copy_pipeline
 
 sys.path.insert(0, str(Path(__file__).parent / "slurm"))
 from cluster import Cluster, available  # noqa: E402
@@ -19,8 +20,7 @@ pytestmark = [pytest.mark.slow,
 def test_pipeline_on_slurm(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
-    for d in ("workflow", "reference"):
-        shutil.copytree(ROOT / d, work / d)
+    copy_pipeline(work)
     shutil.copy(ROOT / "tests" / "fixtures" / "config.yaml", work / "config.yaml")
     cluster = Cluster(tmp_path / "cluster").start()
     try:

@@ -183,7 +183,7 @@ def peak_gflops(seconds: float = 1.0) -> float:
         for b, c, length, k in ((256, 64, 64, 13), (64, 256, 256, 9), (32, 256, 128, 3)):
             conv = torch.nn.Conv1d(c, c, k, padding=k // 2).to(DEVICE)
             x = torch.randn(b, c, length, device=DEVICE)
-            best = max(best, _timed(lambda: (conv(x), 1)[1], seconds) * 2 * b * c * c * length * k / 1e9)
+            best = max(best, _timed(lambda conv=conv, x=x: (conv(x), 1)[1], seconds) * 2 * b * c * c * length * k / 1e9)
         a = torch.randn(2048, 2048, device=DEVICE)
         best = max(best, _timed(lambda: (a @ a, 1)[1], seconds) * 2 * 2048**3 / 1e9)
     return best
@@ -261,8 +261,8 @@ def data_bench(seconds: float = 2.0) -> str:
     for name, raw in DATA_TASKS.items():
         task = make_task(resolve(raw))
         rng, gen = random.Random(0), np.random.default_rng(0)
-        python = _timed(lambda: (task.python_text(rng), 1)[1], seconds)
-        fast = _timed(lambda: len(task.numpy_texts(gen, 8192)), seconds)
+        python = _timed(lambda task=task, rng=rng: (task.python_text(rng), 1)[1], seconds)
+        fast = _timed(lambda task=task, gen=gen: len(task.numpy_texts(gen, 8192)), seconds)
         rows.append([name, f"{python:,.0f}", f"{fast:,.0f}", f"{fast / python:.1f}"])
     return tabulate(rows, headers=["task", "python per-sample/s", "numpy/s", "×"], tablefmt="github")
 

@@ -11,8 +11,17 @@ from .config import load, read_config
 from .experiments import ConfigError
 from .paths import SECTIONS, root_of
 from .rundir import RunDirError
-from .settings import (EXEC_KEYS, MODEL_KEYS, TASK_KEYS, TRAIN_KEYS, VALIDATION_KEYS, SettingsError,
-                       help_text, parse_assignments, resolve)
+from .settings import (
+    EXEC_KEYS,
+    MODEL_KEYS,
+    TASK_KEYS,
+    TRAIN_KEYS,
+    VALIDATION_KEYS,
+    SettingsError,
+    help_text,
+    parse_assignments,
+    resolve,
+)
 
 EPILOG_TASK = "task settings (ranges as lo,hi; prefix val- for validation-only values, e.g. val-nops=5):\n"
 
@@ -94,7 +103,8 @@ def cmd_score(a) -> None:
     for line in wrong if a.show_wrong else []:
         print(f"wrong: {line}")
     right = len(lines) - len(wrong)
-    print(f"{len(lines)} texts, {right} right, {len(wrong)} wrong ({100 * len(wrong) / max(1, len(lines)):.2f} % sample error)")
+    error = 100 * len(wrong) / max(1, len(lines))
+    print(f"{len(lines)} texts, {right} right, {len(wrong)} wrong ({error:.2f} % sample error)")
 
 
 def cmd_params(a) -> None:
@@ -153,7 +163,8 @@ def cmd_draft(a) -> None:
 
 
 def cmd_bench(a) -> None:
-    from .bench import convs_alone, data_bench, main as bench, scheduling_bench
+    from .bench import convs_alone, data_bench, scheduling_bench
+    from .bench import main as bench
 
     if a.data:
         print(data_bench())
@@ -210,14 +221,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scale", choices=["smoke", "cpu", "claims", "paper"], help="override the config's scale")
     s.set_defaults(func=cmd_draft)
 
-    s = sub.add_parser("bench", help="training samples/s: plain original-style loop vs ours (fp32 and the fast options)")
+    s = sub.add_parser("bench", help="training samples/s: plain original-style loop vs ours "
+                                     "(fp32 and the fast options)")
     s.add_argument("--seconds", type=float, default=4.0, help="timing per config and mode")
     s.add_argument("--threads", type=positive, default=1)
     s.add_argument("--only", nargs="*", help="substrings of config names to run")
     s.add_argument("--data", action="store_true", help="task generators instead: numpy stream vs per-sample python")
     s.add_argument("--convs", action="store_true",
                    help="the conv models' convolutions alone at a training step's shapes: their GFLOP/s ceiling")
-    s.add_argument("--cores", type=positive, help="scheduling instead: total samples/s of CORES split into jobs x threads")
+    s.add_argument("--cores", type=positive,
+                   help="scheduling instead: total samples/s of CORES split into jobs x threads")
     s.set_defaults(func=cmd_bench)
     return p
 

@@ -19,9 +19,8 @@ from typing import NamedTuple
 
 import yaml
 
-from .paths import REFERENCE_DIR, RUNS_DIR, SCHEMA
+from .paths import RUNS_DIR
 from .settings import SettingsError, format_value, resolve, run_key, run_spec
-
 
 
 class ConfigError(ValueError):

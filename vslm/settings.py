@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 
 class SettingsError(ValueError):
@@ -125,7 +126,8 @@ TASK_KEYS = {
         Key("area", _upto(100_000), "selcopy: width of the row the letters are scattered in"),
         Key("len", lambda k, v: _range(k, v, 1), "program: input length, N or lo,hi"),
         Key("nops", lambda k, v: _range(k, v, 0), "program: number of operations, N or lo,hi"),
-        Key("operators", _choice(["all", "swap"]), "program: all = swap and stack ops (1 : 1/3 : 1/3), swap = swap only"),
+        Key("operators", _choice(["all", "swap"]), "program: all = swap and stack ops (1 : 1/3 : 1/3), "
+            "swap = swap only"),
         Key("format", _choice(["tight", "loose"]), "program: tight 'AB:1>2:BA' or the older loose 'AB: 1>2: BA'"),
     ]
 }
@@ -144,13 +146,16 @@ MODEL_KEYS = {
         Key("dil", lambda k, v: [_int(k, x) for x in _items(v)], "conv dilation: one value or one per layer"),
         Key("attn", lambda k, v: [_attn_entry(k, x) for x in _items(v)],
            "attention per layer: 0 none, T linear attention, N = MultiheadAttention heads"),
-        Key("qkv", _choice(["QK", "QV", "KV", "QKV"]), "tensors the layer's conv invents; the missing one is the layer input"),
+        Key("qkv", _choice(["QK", "QV", "KV", "QKV"]), "tensors the layer's conv invents; the missing one is "
+            "the layer input"),
         Key("attnact", _choice(["elu+1", "dpfp"]), "feature map of the linear attention"),
         Key("norm", _choice(["none", "bn"]), "bn = BatchNorm1d in every layer but the last"),
         Key("embedding", _choice(["default", "diagonal"]), "embedding init: N(0,1) or the 'diagonal hat' matrix"),
         Key("d_state", _upto(1024), "mamba state size"),
-        Key("dtinit", _choice(["torch", "mamba"]), "mamba dt projection init: torch Linear default (original) or official Mamba"),
-        Key("scan", _choice(["fused", "sequential"]), "mamba selective scan: fused (C++ kernel on CPU, hand-written backward elsewhere) or the original's loop"),
+        Key("dtinit", _choice(["torch", "mamba"]), "mamba dt projection init: torch Linear default "
+            "(original) or official Mamba"),
+        Key("scan", _choice(["fused", "sequential"]), "mamba selective scan: fused (C++ kernel on CPU, "
+            "hand-written backward elsewhere) or the original's loop"),
     ]
 }
 TRAIN_KEYS = {
@@ -163,7 +168,8 @@ TRAIN_KEYS = {
         Key("gc", _float, "gradient value clipping (0 = none)"),
         Key("epoch", _int, "samples per training epoch (dedup window, short last batch)"),
         Key("val-every", _int, "validate every N samples (and at the end)"),
-        Key("valmode", _choice(["train", "eval"]), "module mode during validation (original: train, i.e. BN batch stats)"),
+        Key("valmode", _choice(["train", "eval"]), "module mode during validation (original: train, "
+            "i.e. BN batch stats)"),
         Key("precision", _choice(["fp32", "bf16"]), "fp32 (faithful) or bf16 autocast"),
         Key("compile", _bool, "torch.compile the forward pass and loss (an option; default off)", keyed_unless=False),
         Key("bucket", lambda k, v: _int(k, v, 0),

@@ -17,7 +17,6 @@ from .experiments import Experiment, load_result
 from .paths import REFERENCE_DIR
 from .settings import format_value, parse_value
 
-
 # article column name -> (metrics.json key, scale)
 METRICS = {
     "validation loss": ("validation_loss", 1),

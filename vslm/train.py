@@ -248,7 +248,8 @@ class Run:
 
     def report(self, values: dict, progress) -> None:
         text = (f"{self.samples:>10,} samples  val loss {values['validation_loss']:.4g}  "
-                f"mask err {values['validation_mask_error%']:.3f}%  sample err {values['validation_sample_error%']:.3f}%")
+                f"mask err {values['validation_mask_error%']:.3f}%  "
+                f"sample err {values['validation_sample_error%']:.3f}%")
         if progress:
             progress.set_postfix_str(text.split("samples  ")[1])
         else:

@@ -63,7 +63,7 @@ class Cluster:
         self.procs: list[subprocess.Popen] = []
         self.env = {**os.environ, "SLURM_CONF": str(self.root / "slurm.conf")}
 
-    def start(self, timeout: float = 60) -> "Cluster":
+    def start(self, timeout: float = 60) -> Cluster:
         r = self.root
         for d in ("state", "spool"):
             (r / d).mkdir(parents=True, exist_ok=True)

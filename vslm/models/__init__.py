@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import torch.nn as nn
 
+from ..settings import model_keys
 from .conv import ConvText
 from .lstm import LSTMText
 from .mamba import MambaText
-from ..settings import model_keys
 
 MODELS = {"conv": ConvText, "lstm": LSTMText, "mamba": MambaText}
 CAUSAL = {"conv": False, "lstm": True, "mamba": True}

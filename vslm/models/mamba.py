@@ -125,7 +125,7 @@ def native_kernel():
         return load(name="vslm_scan", sources=[str(Path(__file__).with_name("scan_kernel.cpp"))],
                     extra_cflags=["-O3", "-march=native", "-ffast-math", "-fopenmp-simd"])
     except Exception as e:  # no compiler or ninja: the PyTorch version computes the same
-        warnings.warn(f"vslm: C++ selective scan not built ({type(e).__name__}: {e}); using FusedScan")
+        warnings.warn(f"vslm: C++ selective scan not built ({type(e).__name__}: {e}); using FusedScan", stacklevel=2)
         return None
 
 

@@ -37,7 +37,7 @@ class Samples:
     def strings(self) -> list[str]:
         return [bytes(r[:n]).decode("ascii") for r, n in zip(self.text, self.length)]
 
-    def take(self, index) -> "Samples":
+    def take(self, index) -> Samples:
         return Samples(self.text[index], self.length[index], self.answer_width)
 
     def hashes(self) -> np.ndarray:

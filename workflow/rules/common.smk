@@ -12,9 +12,15 @@ configfile: "config.yaml"
 
 
 read_config("config.yaml")  # what Snakemake's reader lets through: duplicate keys
-EXPERIMENTS = load(config, root=".")  # schema, ids, references, columns; then cells and runs
+EXPERIMENTS = load(
+    config, root="."
+)  # schema, ids, references, columns; then cells and runs
 RUNS = all_runs(EXPERIMENTS)
-for _key in RUNS:  # a corrupt committed result stops the DAG here, before any job can delete outputs
+for (
+    _key
+) in (
+    RUNS
+):  # a corrupt committed result stops the DAG here, before any job can delete outputs
     load_result(_key)
 SCALE = config["scale"]
 
@@ -27,10 +33,19 @@ def spec_text(obj) -> str:
 # keys; the scale's note). Rewritten only when their content changes, so an edited experiment or
 # a switched scale rebuilds exactly its outputs by mtime, even in a fresh clone without metadata.
 for _name, _exp in EXPERIMENTS.items():
-    write_if_changed(f"results/specs/{_name}.json", spec_text(experiment_record(_exp, SCALE)))
-write_if_changed("results/specs/article.json",
-                 spec_text({"scale": SCALE, "note": config["scales"][SCALE].get("note", ""),
-                            "experiments": list(EXPERIMENTS)}))
+    write_if_changed(
+        f"results/specs/{_name}.json", spec_text(experiment_record(_exp, SCALE))
+    )
+write_if_changed(
+    "results/specs/article.json",
+    spec_text(
+        {
+            "scale": SCALE,
+            "note": config["scales"][SCALE].get("note", ""),
+            "experiments": list(EXPERIMENTS),
+        }
+    ),
+)
 
 
 def use_gpu() -> int:

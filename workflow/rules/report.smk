@@ -8,9 +8,15 @@ rule table:
         reference=lambda wc: reference_files(wc.exp),
     output:
         md="results/tables/{exp}.md",
-        csv=report("results/tables/{exp}.csv", caption="../report/table.rst", category="Tables"),
+        csv=report(
+            "results/tables/{exp}.csv",
+            caption="../report/table.rst",
+            category="Tables",
+        ),
     log:
         "results/logs/table-{exp}.log",
+    conda:
+        "../envs/vslm.yaml"
     script:
         "../scripts/table.py"
 
@@ -21,19 +27,31 @@ rule plot:
         runs=lambda wc: run_files(wc.exp),
         curves=lambda wc: run_files(wc.exp, "curve.csv"),
     output:
-        png=report("results/plots/{exp}.png", caption="../report/plot.rst", category="Error curves"),
+        png=report(
+            "results/plots/{exp}.png",
+            caption="../report/plot.rst",
+            category="Error curves",
+        ),
         svg="results/plots/{exp}.svg",
     log:
         "results/logs/plot-{exp}.log",
+    conda:
+        "../envs/vslm.yaml"
     script:
         "../scripts/plot.py"
 
 
 rule receptive_field:
     output:
-        report("results/plots/receptive-field.png", caption="../report/receptive.rst", category="Receptive field"),
+        report(
+            "results/plots/receptive-field.png",
+            caption="../report/receptive.rst",
+            category="Receptive field",
+        ),
     log:
         "results/logs/receptive-field.log",
+    conda:
+        "../envs/vslm.yaml"
     script:
         "../scripts/receptive_field.py"
 
@@ -48,9 +66,13 @@ rule article:
         receptive_field="results/plots/receptive-field.png",
         sections="workflow/report/sections.yaml",
     output:
-        md=report("report/article.md", caption="../report/article.rst", category="Article"),
+        md=report(
+            "report/article.md", caption="../report/article.rst", category="Article"
+        ),
         html="report/article.html",
     log:
         "results/logs/article.log",
+    conda:
+        "../envs/vslm.yaml"
     script:
         "../scripts/article.py"

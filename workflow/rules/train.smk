@@ -5,16 +5,24 @@ rule train:
     output:
         metrics="results/runs/{key}/metrics.json",
         curve="results/runs/{key}/curve.csv",
-        examples=report("results/runs/{key}/examples.png", caption="../report/examples.rst", category="Validation examples"),
+        examples=report(
+            "results/runs/{key}/examples.png",
+            caption="../report/examples.rst",
+            category="Validation examples",
+        ),
         text="results/runs/{key}/examples.txt",
+    log:
+        "results/logs/{key}.log",
+    benchmark:
+        "results/benchmarks/{key}.tsv"
+    retries: TRAIN_RETRIES
+    conda:
+        "../envs/vslm.yaml"
+    threads: 1
+    resources:
+        gpu=GPU,
     params:
         # the run's spec: changes with its key or an execution setting (a new option keeps it)
         spec=lambda wc: run_spec(RUNS[wc.key]),
-    log:
-        "results/logs/{key}.log",
-    threads: 1
-    retries: TRAIN_RETRIES
-    resources:
-        gpu=GPU,
     script:
         "../scripts/train.py"

@@ -26,12 +26,12 @@ with open(snakemake.log[0], "a") as log:
             run(resolve(settings), out, log=say)
     except RunDirError as e:  # not the run's fault: nothing to record, nothing overwritten
         say(f"error: {e}")
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     except Exception as e:
         say(traceback.format_exc())
         if snakemake.attempt <= TRAIN_RETRIES:
             say(f"attempt {snakemake.attempt} failed; Snakemake retries it")
-            raise SystemExit(1)
+            raise SystemExit(1) from None
         for name in ("curve", "examples", "text"):
             Path(snakemake.output[name]).touch()
         write_json(out / "metrics.json", {"run_key": out.name, "status": "failed", "attempts": snakemake.attempt,

@@ -1,8 +1,8 @@
 # vslm pipeline: config -> cells -> runs -> metrics -> tables/plots -> article.
 # Run:  snakemake --cores all --resources gpu=1
-include: "rules/common.smk"
-include: "rules/train.smk"
-include: "rules/report.smk"
+include: "workflow/rules/common.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
