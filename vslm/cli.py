@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from . import __version__
 from .config import load, read_config
 from .experiments import ConfigError
 from .paths import SECTIONS, root_of
@@ -162,6 +163,22 @@ def cmd_draft(a) -> None:
     print(f"draft written to {out / 'article.md'} and {out / 'article.html'}")
 
 
+def cmd_export(a) -> None:
+    from .export import tensorboard
+
+    experiments = load(a.config, scale=a.scale)
+    if a.only:
+        unknown = sorted(set(a.only) - set(experiments))
+        if unknown:
+            raise UsageError(f"--only {' '.join(unknown)}: not an experiment of the config")
+        experiments = {k: v for k, v in experiments.items() if k in a.only}
+    try:
+        n = tensorboard(experiments, Path(a.out), root_of(a.config))
+    except RuntimeError as e:
+        raise UsageError(str(e)) from None
+    print(f"{n} runs written to {a.out}: tensorboard --logdir {a.out}")
+
+
 def cmd_bench(a) -> None:
     from .bench import convs_alone, data_bench, scheduling_bench
     from .bench import main as bench
@@ -179,6 +196,7 @@ def cmd_bench(a) -> None:
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     p = argparse.ArgumentParser(prog="vslm", description=__doc__)
+    p.add_argument("--version", action="version", version=f"vslm {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("sample", help="print samples of a task", formatter_class=fmt,
@@ -220,6 +238,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="draft", help="folder for the draft (default: draft/)")
     s.add_argument("--scale", choices=["smoke", "cpu", "claims", "paper"], help="override the config's scale")
     s.set_defaults(func=cmd_draft)
+
+    s = sub.add_parser("export", help="export the runs' curves (tensorboard)")
+    s.add_argument("format", choices=["tensorboard"])
+    s.add_argument("--out", default="tensorboard", help="folder for the event files (default: tensorboard/)")
+    s.add_argument("--config", default="config.yaml")
+    s.add_argument("--scale", choices=["smoke", "cpu", "claims", "paper"], help="override the config's scale")
+    s.add_argument("--only", nargs="*", help="experiments to export (default: all)")
+    s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("bench", help="training samples/s: plain original-style loop vs ours "
                                      "(fp32 and the fast options)")
