@@ -1,0 +1,64 @@
+"""Side by side with the original's Mamba class (defgsus/nn-experiments @193ed2c, a copy of
+mamba-minimal), imported from a checkout named by VSLM_ORIGINAL (its `src/` beside; needs einops).
+Skipped elsewhere: the original code is not part of this repository.
+
+    git -C nn-experiments archive 193ed2c src/models/mamba | tar -x -C /tmp/orig
+    VSLM_ORIGINAL=/tmp/orig python3 -m pytest tests/original
+"""
+import os
+import sys
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from vslm.models import build_model
+from vslm.settings import resolve
+from vslm.tasks import train_stream, validation_set
+from vslm.train import to_batch
+
+ORIGINAL = os.environ.get("VSLM_ORIGINAL")
+pytestmark = pytest.mark.skipif(not ORIGINAL, reason="VSLM_ORIGINAL does not name a checkout of the original")
+SETTINGS = dict(task="program", nops="2,5", model="mamba", l=6, ch=32, d_state=16, **{"val-nops": 5})
+
+
+def models(scan: str):
+    pytest.importorskip("einops")
+    sys.path.insert(0, ORIGINAL)
+    from src.models.mamba.mamba import Mamba, ModelArgs
+
+    torch.manual_seed(0)
+    ours = build_model(resolve(dict(SETTINGS, scan=scan))).double()
+    orig = Mamba(ModelArgs(d_model=32, n_layer=6, d_state=16, expand=2, vocab_size=256)).double()
+    orig.load_state_dict(ours.state_dict(), strict=False)  # same names; lm_head is tied to the embedding
+    return ours, orig
+
+
+def loss(model, target, masked):
+    return F.cross_entropy(model(masked).reshape(-1, 256), target.reshape(-1))
+
+
+@pytest.mark.parametrize("scan", ["sequential", "fused"])
+def test_same_weights_same_outputs_and_gradients(scan):
+    ours, orig = models(scan)
+    target, masked = to_batch(validation_set(resolve(SETTINGS)).take(slice(0, 64)), "cpu")
+    assert (ours(masked) - orig(masked)).abs().max() < 1e-8
+    g1 = dict(zip(dict(ours.named_parameters()), torch.autograd.grad(loss(ours, target, masked), ours.parameters())))
+    g2 = dict(zip(dict(orig.named_parameters()), torch.autograd.grad(loss(orig, target, masked), orig.parameters())))
+    assert max((g1[k] - g2[k]).abs().max().item() for k in g2) < 1e-8
+
+
+def test_lock_step_training_stays_together():
+    """The same batches through AdamW: after 20 steps the weights agree to float64 rounding."""
+    ours, orig = models("fused")
+    s = resolve(SETTINGS)
+    batches = train_stream(s, validation_set(s)).epoch(0)
+    opts = [torch.optim.AdamW(m.parameters(), lr=5e-4, weight_decay=0.01) for m in (ours, orig)]
+    for step in range(20):
+        target, masked = to_batch(batches.take(slice(64 * step, 64 * step + 64)), "cpu")
+        for model, opt in zip((ours, orig), opts):
+            opt.zero_grad()
+            loss(model, target, masked).backward()
+            opt.step()
+    w2 = dict(orig.named_parameters())
+    assert max((p - w2[k]).abs().max().item() for k, p in ours.named_parameters()) < 1e-7
