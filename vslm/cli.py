@@ -13,31 +13,35 @@ from .experiments import ConfigError
 from .paths import SECTIONS, root_of
 from .rundir import RunDirError
 from .settings import (
+    COMMON_DEFAULTS,
     EXEC_KEYS,
-    MODEL_KEYS,
-    TASK_KEYS,
     TRAIN_KEYS,
     VALIDATION_KEYS,
     SettingsError,
     help_text,
+    model_key_table,
     parse_assignments,
     resolve,
+    task_key_table,
 )
+from .tasks import TASKS
 
 EPILOG_TASK = "task settings (ranges as lo,hi; prefix val- for validation-only values, e.g. val-nops=5):\n"
 
 
 def _settings_help() -> str:
     return "\n".join([
-        EPILOG_TASK + help_text(TASK_KEYS), "validation set:\n" + help_text(VALIDATION_KEYS),
-        "model settings:\n" + help_text(MODEL_KEYS), "training settings:\n" + help_text(TRAIN_KEYS),
+        EPILOG_TASK + help_text(task_key_table()), "validation set:\n" + help_text(VALIDATION_KEYS),
+        "model settings:\n" + help_text(model_key_table()), "training settings:\n" + help_text(TRAIN_KEYS),
         "execution (not part of the run key):\n" + help_text(EXEC_KEYS)])
 
 
 def _defaults_help() -> str:
-    from .settings import COMMON_DEFAULTS, MODEL_DEFAULTS, TASK_DEFAULTS
+    from .models import MODELS
+
     lines = ["defaults:"]
-    for name, d in [("common", COMMON_DEFAULTS), *TASK_DEFAULTS.items(), *MODEL_DEFAULTS.items()]:
+    registered = [*TASKS.items(), *MODELS.items()]
+    for name, d in [("common", COMMON_DEFAULTS), *((n, m.DEFAULTS) for n, m in registered)]:
         lines.append(f"  {name:<8} " + " ".join(f"{k}={v}" for k, v in d.items()))
     return "\n".join(lines)
 
@@ -200,8 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("sample", help="print samples of a task", formatter_class=fmt,
-                       epilog=EPILOG_TASK + help_text(TASK_KEYS) + "\n" + _defaults_help())
-    s.add_argument("task", choices=["selcopy", "program"])
+                       epilog=EPILOG_TASK + help_text(task_key_table()) + "\n" + _defaults_help())
+    s.add_argument("task", choices=list(TASKS))
     s.add_argument("settings", nargs="*", metavar="key=value")
     s.add_argument("-n", type=positive, default=10, help="number of samples (default 10)")
     s.add_argument("--split", choices=["train", "validation"], default="train",
@@ -211,13 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_sample)
 
     s = sub.add_parser("score", help="check full texts (question + answer) with the independent checker")
-    s.add_argument("task", choices=["selcopy", "program"])
+    s.add_argument("task", choices=list(TASKS))
     s.add_argument("file", nargs="?", default="-", help="one text per line (default: stdin)")
     s.add_argument("--show-wrong", action="store_true", help="print the wrong texts")
     s.set_defaults(func=cmd_score)
 
     s = sub.add_parser("params", help="print a model's parameter count", formatter_class=fmt,
-                       epilog="model settings:\n" + help_text(MODEL_KEYS) + "\n" + _defaults_help())
+                       epilog="model settings:\n" + help_text(model_key_table()) + "\n" + _defaults_help())
     s.add_argument("settings", nargs="*", metavar="key=value")
     s.set_defaults(func=cmd_params)
 

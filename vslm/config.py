@@ -11,7 +11,7 @@ import yaml
 
 from .experiments import ConfigError, load_config
 from .paths import REFERENCE_DIR, SCHEMA, root_of
-from .settings import ALL_KEYS
+from .settings import all_keys
 from .tables import METRICS, SETTING_ALIASES
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -55,7 +55,8 @@ def validate_schema(config, root: Path) -> None:
 
 def check_experiments(config: dict, root: Path) -> None:
     """What the schema cannot check: ids, reference files, column and sort names."""
-    known = set(METRICS) | set(ALL_KEYS) | set(SETTING_ALIASES)
+    settings = all_keys()
+    known = set(METRICS) | set(settings) | set(SETTING_ALIASES)
     for name, exp in config["experiments"].items():
         if not SAFE_ID.match(str(name)):
             raise ConfigError(f"experiment {name!r}", "ids may only hold letters, digits, '_' and '-'")
@@ -64,7 +65,7 @@ def check_experiments(config: dict, root: Path) -> None:
             if not SAFE_FILE.match(ref) or not (root / REFERENCE_DIR / ref).is_file():
                 raise ConfigError(f"experiment {name} reference", f"{ref!r} is not a file in {REFERENCE_DIR}/")
         for col in exp["columns"]:
-            if col not in known and col.removeprefix("val-") not in ALL_KEYS:
+            if col not in known and col.removeprefix("val-") not in settings:
                 raise ConfigError(f"experiment {name} columns", f"{col!r} is neither a setting nor a metric")
         for key in ("spread", "sort"):
             for col in ([exp[key]] if isinstance(exp.get(key), str) else exp.get(key, [])):

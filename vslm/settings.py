@@ -9,193 +9,59 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from . import models, tasks
+from .keys import Key, SettingsError, boolean, choice, help_text, integer, keyed, number, upto
 
-class SettingsError(ValueError):
-    """A bad setting: the message names the key and the value."""
-
-    def __init__(self, key: str, value: Any, reason: str):
-        self.key, self.value, self.reason = key, value, reason
-        super().__init__(f"setting {key}={_show(value)}: {reason}")
+__all__ = ["SettingsError", "help_text", "resolve", "run_key", "run_spec", "format_value", "parse_assignments"]
 
 
-def _show(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
+def _collect(registry: dict, kind: str, help: str) -> dict:
+    """The `kind` key (one of the registry's names) and every registered module's own keys."""
+    table = {kind: Key(kind, choice(list(registry)), help)}
+    for module in registry.values():
+        for name, key in module.KEYS.items():
+            table.setdefault(name, key)
+    return table
 
 
-# ---------------------------------------------------------------- value parsers
+def task_key_table() -> dict:
+    return _collect(tasks.TASKS, "task", "selcopy (selective copying) or program (very selective copying)")
 
 
-def _int(key, v, minimum=1, maximum=None):
-    if isinstance(v, bool):
-        raise SettingsError(key, v, "expected an integer")
-    try:
-        i = int(str(v).replace("_", ""))
-    except ValueError:
-        raise SettingsError(key, v, "expected an integer") from None
-    if i < minimum:
-        raise SettingsError(key, v, f"must be >= {minimum}")
-    if maximum is not None and i > maximum:
-        raise SettingsError(key, v, f"must be <= {maximum:,} (a very small language model)")
-    return i
+def model_key_table() -> dict:
+    return _collect(models.MODELS, "model", "conv (bidirectional), lstm or mamba (causal)")
 
 
-def _upto(maximum):
-    return lambda k, v: _int(k, v, 1, maximum)
+VALIDATION_KEYS = keyed(
+    Key("val-count", integer, "validation set size"),
+    Key("val-seed", lambda k, v: integer(k, v, 0), "validation set seed (python random.Random)"),
+)
+TRAIN_KEYS = keyed(
+    Key("samples", upto(10**11), "training budget in samples (the article's 'steps')"),
+    Key("sched-samples", lambda k, v: integer(k, v, 0), "samples the cosine schedule spans (0 = samples)"),
+    Key("bs", upto(65536), "batch size"),
+    Key("lr", number, "AdamW learning rate"),
+    Key("wd", number, "AdamW weight decay"),
+    Key("gc", number, "gradient value clipping (0 = none)"),
+    Key("epoch", integer, "samples per training epoch (dedup window, short last batch)"),
+    Key("val-every", integer, "validate every N samples (and at the end)"),
+    Key("valmode", choice(["train", "eval"]), "module mode during validation (original: train, "
+        "i.e. BN batch stats)"),
+    Key("precision", choice(["fp32", "bf16"]), "fp32 (faithful) or bf16 autocast"),
+    Key("compile", boolean, "torch.compile the forward pass and loss (an option; default off)", keyed_unless=False),
+    Key("bucket", lambda k, v: integer(k, v, 0),
+        "length bucketing: sort each window of N batches by length (0 = off: the original's padding)",
+        keyed_unless=0),
+    Key("seed", lambda k, v: integer(k, v, 0), "seed of weight init and training stream (the trial)"),
+)
+EXEC_KEYS = keyed(
+    Key("device", choice(["auto", "cpu", "cuda"]), "auto = CUDA when available", in_run_key=False),
+    Key("threads", lambda k, v: integer(k, v, 0), "torch threads (0 = torch default)", in_run_key=False),
+    Key("progress", boolean, "show a progress bar on a terminal", in_run_key=False),
+)
 
-
-def _float(key, v, minimum=0.0):
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise SettingsError(key, v, "expected a number") from None
-    if not f >= minimum or f != f or f == float("inf"):
-        raise SettingsError(key, v, f"must be a finite number >= {minimum}")
-    return f
-
-
-def _items(v) -> list:
-    """A list from a YAML list, a comma string or a single value."""
-    if isinstance(v, (list, tuple)):
-        return list(v)
-    if isinstance(v, str):
-        return [s.strip() for s in v.strip("[]() ").split(",") if s.strip()]
-    return [v]
-
-
-def _range(key, v, minimum):
-    """An int or an inclusive range ``lo,hi`` (returned as [lo, hi])."""
-    items = [_int(key, x, minimum) for x in _items(v)]
-    if len(items) == 1:
-        return items[0]
-    if len(items) != 2 or items[0] > items[1]:
-        raise SettingsError(key, v, "expected N or a range lo,hi with lo <= hi")
-    return items if items[0] != items[1] else items[0]
-
-
-def _attn_entry(key, v):
-    if v is True or str(v).strip().lower() in ("t", "true"):
-        return "T"
-    if v is False or str(v).strip().lower() in ("false",):
-        return 0
-    return _int(key, v, minimum=0)
-
-
-def _choice(options):
-    def parse(key, v):
-        if str(v) not in options:
-            raise SettingsError(key, v, f"expected one of {', '.join(options)}")
-        return str(v)
-    return parse
-
-
-def _bool(key, v):
-    if isinstance(v, bool):
-        return v
-    if str(v).lower() in ("1", "true", "yes", "on"):
-        return True
-    if str(v).lower() in ("0", "false", "no", "off"):
-        return False
-    raise SettingsError(key, v, "expected true or false")
-
-
-# ---------------------------------------------------------------- the key table
-
-
-_ALWAYS = object()
-
-
-@dataclass(frozen=True)
-class Key:
-    name: str
-    parse: Callable[[str, Any], Any]
-    help: str
-    in_run_key: bool = True
-    # Options added after results existed enter the run key only when set away from
-    # this value, so adding an option keeps every existing run key.
-    keyed_unless: Any = _ALWAYS
-
-
-TASK_KEYS = {
-    k.name: k for k in [
-        Key("task", _choice(["selcopy", "program"]), "selcopy (selective copying) or program (very selective copying)"),
-        Key("nitem", _int, "number of letters (selcopy: A.. in order; program: alphabet size)"),
-        Key("area", _upto(100_000), "selcopy: width of the row the letters are scattered in"),
-        Key("len", lambda k, v: _range(k, v, 1), "program: input length, N or lo,hi"),
-        Key("nops", lambda k, v: _range(k, v, 0), "program: number of operations, N or lo,hi"),
-        Key("operators", _choice(["all", "swap"]), "program: all = swap and stack ops (1 : 1/3 : 1/3), "
-            "swap = swap only"),
-        Key("format", _choice(["tight", "loose"]), "program: tight 'AB:1>2:BA' or the older loose 'AB: 1>2: BA'"),
-    ]
-}
-VALIDATION_KEYS = {
-    k.name: k for k in [
-        Key("val-count", _int, "validation set size"),
-        Key("val-seed", lambda k, v: _int(k, v, 0), "validation set seed (python random.Random)"),
-    ]
-}
-MODEL_KEYS = {
-    k.name: k for k in [
-        Key("model", _choice(["conv", "lstm", "mamba"]), "conv (bidirectional), lstm or mamba (causal)"),
-        Key("l", _upto(256), "number of layers"),
-        Key("ch", _upto(8192), "channels (conv), hidden size (lstm), d_model (mamba)"),
-        Key("ks", _upto(1023), "conv kernel size"),
-        Key("dil", lambda k, v: [_int(k, x) for x in _items(v)], "conv dilation: one value or one per layer"),
-        Key("attn", lambda k, v: [_attn_entry(k, x) for x in _items(v)],
-           "attention per layer: 0 none, T linear attention, N = MultiheadAttention heads"),
-        Key("qkv", _choice(["QK", "QV", "KV", "QKV"]), "tensors the layer's conv invents; the missing one is "
-            "the layer input"),
-        Key("attnact", _choice(["elu+1", "dpfp"]), "feature map of the linear attention"),
-        Key("norm", _choice(["none", "bn"]), "bn = BatchNorm1d in every layer but the last"),
-        Key("embedding", _choice(["default", "diagonal"]), "embedding init: N(0,1) or the 'diagonal hat' matrix"),
-        Key("d_state", _upto(1024), "mamba state size"),
-        Key("dtinit", _choice(["torch", "mamba"]), "mamba dt projection init: torch Linear default "
-            "(original) or official Mamba"),
-        Key("scan", _choice(["fused", "sequential"]), "mamba selective scan: fused (C++ kernel on CPU, "
-            "hand-written backward elsewhere) or the original's loop"),
-    ]
-}
-TRAIN_KEYS = {
-    k.name: k for k in [
-        Key("samples", _upto(10**11), "training budget in samples (the article's 'steps')"),
-        Key("sched-samples", lambda k, v: _int(k, v, 0), "samples the cosine schedule spans (0 = samples)"),
-        Key("bs", _upto(65536), "batch size"),
-        Key("lr", _float, "AdamW learning rate"),
-        Key("wd", _float, "AdamW weight decay"),
-        Key("gc", _float, "gradient value clipping (0 = none)"),
-        Key("epoch", _int, "samples per training epoch (dedup window, short last batch)"),
-        Key("val-every", _int, "validate every N samples (and at the end)"),
-        Key("valmode", _choice(["train", "eval"]), "module mode during validation (original: train, "
-            "i.e. BN batch stats)"),
-        Key("precision", _choice(["fp32", "bf16"]), "fp32 (faithful) or bf16 autocast"),
-        Key("compile", _bool, "torch.compile the forward pass and loss (an option; default off)", keyed_unless=False),
-        Key("bucket", lambda k, v: _int(k, v, 0),
-            "length bucketing: sort each window of N batches by length (0 = off: the original's padding)",
-            keyed_unless=0),
-        Key("seed", lambda k, v: _int(k, v, 0), "seed of weight init and training stream (the trial)"),
-    ]
-}
-EXEC_KEYS = {
-    k.name: k for k in [
-        Key("device", _choice(["auto", "cpu", "cuda"]), "auto = CUDA when available", in_run_key=False),
-        Key("threads", lambda k, v: _int(k, v, 0), "torch threads (0 = torch default)", in_run_key=False),
-        Key("progress", _bool, "show a progress bar on a terminal", in_run_key=False),
-    ]
-}
-
-TASK_DEFAULTS = {
-    "selcopy": {"nitem": 10, "area": 40},
-    "program": {"nitem": 26, "len": 5, "nops": 3, "operators": "swap", "format": "tight"},
-}
-MODEL_DEFAULTS = {
-    "conv": {"l": 6, "ch": 64, "ks": 9, "dil": 1, "attn": 0, "qkv": "QK", "attnact": "elu+1",
-             "norm": "none", "embedding": "default"},
-    "lstm": {"l": 6, "ch": 64},
-    "mamba": {"l": 6, "ch": 32, "d_state": 16, "dtinit": "torch", "scan": "fused"},
-}
 COMMON_DEFAULTS = {
     "task": "program", "model": "conv",
     "val-count": 10_000, "val-seed": 23,
@@ -205,20 +71,27 @@ COMMON_DEFAULTS = {
     "device": "auto", "threads": 0, "progress": True,
 }
 
-ALL_KEYS = {**TASK_KEYS, **VALIDATION_KEYS, **MODEL_KEYS, **TRAIN_KEYS, **EXEC_KEYS}
-VALIDATION_OVERRIDABLE = ("nitem", "area", "len", "nops", "operators")
+TRAIN_VERSION = 2  # the training loop's stamp (each task and model module has its own VERSION)
 
-# Bump a stamp when a code change alters results: it enters the run key of every
-# run that uses the component, so exactly those runs are scheduled again.
-VERSION_STAMPS = {"task:selcopy": 1, "task:program": 1, "model:conv": 1, "model:lstm": 1,
-                  "model:mamba": 1, "train": 2}
+
+def all_keys() -> dict:
+    return {**task_key_table(), **VALIDATION_KEYS, **model_key_table(), **TRAIN_KEYS, **EXEC_KEYS}
+
+
+def version_stamps() -> dict:
+    """Bump a stamp when a code change alters results: it enters the run key of every run that
+    uses the component, so exactly those runs are scheduled again."""
+    return {**{f"task:{n}": m.VERSION for n, m in tasks.TASKS.items()},
+            **{f"model:{n}": m.VERSION for n, m in models.MODELS.items()}, "train": TRAIN_VERSION}
 
 
 def _lookup(key: str) -> Key:
-    base = key[4:] if key.startswith("val-") and key[4:] in VALIDATION_OVERRIDABLE else key
-    if base not in ALL_KEYS:
+    overridable = {k for m in tasks.TASKS.values() for k in m.VALIDATION_KEYS}
+    base = key[4:] if key.startswith("val-") and key[4:] in overridable else key
+    table = all_keys()
+    if base not in table:
         raise SettingsError(key, "", "unknown setting (see `vslm train --help`)")
-    k = ALL_KEYS[base]
+    k = table[base]
     return Key(key, k.parse, k.help, k.in_run_key) if base != key else k
 
 
@@ -243,11 +116,11 @@ def parse_assignments(pairs: list[str]) -> dict:
 
 
 def task_keys(task: str) -> list[str]:
-    return ["task", *TASK_DEFAULTS[task]]
+    return ["task", *tasks.TASKS[task].KEYS]
 
 
 def model_keys(model: str) -> list[str]:
-    return ["model", *MODEL_DEFAULTS[model]]
+    return ["model", *models.MODELS[model].KEYS]
 
 
 def resolve(raw: dict) -> dict:
@@ -255,32 +128,25 @@ def resolve(raw: dict) -> dict:
     raw = dict(raw)
     for key in raw:
         _lookup(key)
-    task = TASK_KEYS["task"].parse("task", raw.get("task", COMMON_DEFAULTS["task"]))
-    model = MODEL_KEYS["model"].parse("model", raw.get("model", COMMON_DEFAULTS["model"]))
+    task = task_key_table()["task"].parse("task", raw.get("task", COMMON_DEFAULTS["task"]))
+    model = model_key_table()["model"].parse("model", raw.get("model", COMMON_DEFAULTS["model"]))
+    task_module, model_module = tasks.TASKS[task], models.MODELS[model]
     allowed = {*task_keys(task), *model_keys(model), *VALIDATION_KEYS, *TRAIN_KEYS, *EXEC_KEYS}
-    allowed |= {"val-" + k for k in TASK_DEFAULTS[task] if k in VALIDATION_OVERRIDABLE}
+    allowed |= {"val-" + k for k in task_module.VALIDATION_KEYS}
     for key in raw:
         if key not in allowed:
             raise SettingsError(key, raw[key], f"does not apply to task={task} model={model}")
-    defaults = {**COMMON_DEFAULTS, **TASK_DEFAULTS[task], **MODEL_DEFAULTS[model]}
+    defaults = {**COMMON_DEFAULTS, **task_module.DEFAULTS, **model_module.DEFAULTS}
     out = {}
     for key in [*task_keys(task), *model_keys(model), *VALIDATION_KEYS, *TRAIN_KEYS, *EXEC_KEYS]:
         out[key] = _lookup(key).parse(key, raw.get(key, defaults[key]))
-    for key in sorted(k for k in raw if k.startswith("val-") and k[4:] in VALIDATION_OVERRIDABLE):
+    for key in sorted(k for k in raw if k.startswith("val-") and k[4:] in task_module.VALIDATION_KEYS):
         out[key] = _lookup(key).parse(key, raw[key])
-    if model == "conv":
-        for key in ("dil", "attn"):
-            if len(out[key]) == 1:
-                out[key] = out[key] * out["l"]
-            if len(out[key]) != out["l"]:
-                raise SettingsError(key, raw.get(key), f"needs one entry per layer (l={out['l']})")
-        for n in out["attn"]:
-            if n not in ("T", 0) and out["ch"] % n:
-                raise SettingsError("attn", raw.get("attn"), f"{n} heads do not divide ch={out['ch']}")
+    if hasattr(model_module, "normalize"):
+        model_module.normalize(out, raw)
     if out["sched-samples"] == 0:
         out["sched-samples"] = out["samples"]
-    from .tasks import check_task  # task-specific feasibility (no import cycle at module load)
-    check_task(out)
+    tasks.check_task(out)  # what the generator can satisfy
     return out
 
 
@@ -299,8 +165,8 @@ def run_spec(settings: dict) -> dict:
 def run_key(settings: dict) -> str:
     """Content address of a run: hash of its result-relevant settings and the version stamps."""
     relevant = {k: v for k, v in settings.items() if _in_key(k, v)}
-    stamps = {c: VERSION_STAMPS[c] for c in
-              (f"task:{settings['task']}", f"model:{settings['model']}", "train")}
+    versions = version_stamps()
+    stamps = {c: versions[c] for c in (f"task:{settings['task']}", f"model:{settings['model']}", "train")}
     blob = json.dumps({"settings": relevant, "versions": stamps}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
@@ -314,7 +180,3 @@ def format_value(key: str, value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
-
-
-def help_text(keys: dict) -> str:
-    return "\n".join(f"  {k.name:<14} {k.help}" for k in keys.values())

@@ -1,20 +1,18 @@
-"""Model registry: one module per model; settings in, `nn.Module` out."""
+"""Model registry: one module per model. A model module declares its setting keys (`KEYS`),
+`DEFAULTS`, its `VERSION` stamp, whether it is `CAUSAL`, its `MODEL` class (built from exactly its
+keys) and optionally `normalize(settings, raw)`. Adding a model is one module plus its line here."""
 from __future__ import annotations
 
 import torch.nn as nn
 
-from ..settings import model_keys
-from .conv import ConvText
-from .lstm import LSTMText
-from .mamba import MambaText
+from . import conv, lstm, mamba
 
-MODELS = {"conv": ConvText, "lstm": LSTMText, "mamba": MambaText}
-CAUSAL = {"conv": False, "lstm": True, "mamba": True}
+MODELS = {"conv": conv, "lstm": lstm, "mamba": mamba}
 
 
 def build_model(settings: dict) -> nn.Module:
-    name = settings["model"]
-    return MODELS[name](**{k: settings[k] for k in model_keys(name)[1:]})
+    module = MODELS[settings["model"]]
+    return module.MODEL(**{k: settings[k] for k in module.KEYS})
 
 
 def count_params(model: nn.Module) -> int:

@@ -6,9 +6,39 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..keys import Key, SettingsError, attn_entry, choice, integer, items, keyed, upto
 from .attention import linear_attention
 
 VOCAB = 256
+KEYS = keyed(
+    Key("l", upto(256), "number of layers"),
+    Key("ch", upto(8192), "channels (conv), hidden size (lstm), d_model (mamba)"),
+    Key("ks", upto(1023), "conv kernel size"),
+    Key("dil", lambda k, v: [integer(k, x) for x in items(v)], "conv dilation: one value or one per layer"),
+    Key("attn", lambda k, v: [attn_entry(k, x) for x in items(v)],
+        "attention per layer: 0 none, T linear attention, N = MultiheadAttention heads"),
+    Key("qkv", choice(["QK", "QV", "KV", "QKV"]), "tensors the layer's conv invents; the missing one is "
+        "the layer input"),
+    Key("attnact", choice(["elu+1", "dpfp"]), "feature map of the linear attention"),
+    Key("norm", choice(["none", "bn"]), "bn = BatchNorm1d in every layer but the last"),
+    Key("embedding", choice(["default", "diagonal"]), "embedding init: N(0,1) or the 'diagonal hat' matrix"),
+)
+DEFAULTS = {"l": 6, "ch": 64, "ks": 9, "dil": 1, "attn": 0, "qkv": "QK", "attnact": "elu+1",
+            "norm": "none", "embedding": "default"}
+VERSION = 1  # bump when a change alters results: exactly this model's runs retrain
+CAUSAL = False
+
+
+def normalize(out: dict, raw: dict) -> None:
+    """Per-layer settings to one entry per layer; attention heads must divide the channels."""
+    for key in ("dil", "attn"):
+        if len(out[key]) == 1:
+            out[key] = out[key] * out["l"]
+        if len(out[key]) != out["l"]:
+            raise SettingsError(key, raw.get(key), f"needs one entry per layer (l={out['l']})")
+    for n in out["attn"]:
+        if n not in ("T", 0) and out["ch"] % n:
+            raise SettingsError("attn", raw.get("attn"), f"{n} heads do not divide ch={out['ch']}")
 
 
 def diagonal_embedding(channels: int) -> torch.Tensor:
@@ -63,3 +93,6 @@ class ConvText(nn.Module):
         for layer in self.layers:
             x = layer(x)
         return x.transpose(1, 2) @ self.embedding.weight.t()
+
+
+MODEL = ConvText

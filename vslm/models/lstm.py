@@ -4,7 +4,16 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from ..keys import Key, keyed, upto
+
 VOCAB = 256
+KEYS = keyed(
+    Key("l", upto(256), "number of layers"),
+    Key("ch", upto(8192), "channels (conv), hidden size (lstm), d_model (mamba)"),
+)
+DEFAULTS = {"l": 6, "ch": 64}
+VERSION = 1  # bump when a change alters results: exactly this model's runs retrain
+CAUSAL = True
 
 
 class LSTMText(nn.Module):
@@ -15,3 +24,6 @@ class LSTMText(nn.Module):
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         return self.lstm(self.embedding(ids))[0] @ self.embedding.weight.t()
+
+
+MODEL = LSTMText

@@ -17,7 +17,21 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..keys import Key, choice, keyed, upto
+
 VOCAB = 256
+KEYS = keyed(
+    Key("l", upto(256), "number of layers"),
+    Key("ch", upto(8192), "channels (conv), hidden size (lstm), d_model (mamba)"),
+    Key("d_state", upto(1024), "mamba state size"),
+    Key("dtinit", choice(["torch", "mamba"]), "mamba dt projection init: torch Linear default "
+        "(original) or official Mamba"),
+    Key("scan", choice(["fused", "sequential"]), "mamba selective scan: fused (C++ kernel on CPU, "
+        "hand-written backward elsewhere) or the original's loop"),
+)
+DEFAULTS = {"l": 6, "ch": 32, "d_state": 16, "dtinit": "torch", "scan": "fused"}
+VERSION = 1  # bump when a change alters results: exactly this model's runs retrain
+CAUSAL = True
 
 
 class RMSNorm(nn.Module):
@@ -200,3 +214,6 @@ class MambaText(nn.Module):
         for layer in self.layers:
             x = layer(x)
         return self.norm_f(x) @ self.embedding.weight.t()
+
+
+MODEL = MambaText

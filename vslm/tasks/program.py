@@ -15,7 +15,20 @@ import re
 
 import numpy as np
 
+from ..keys import Key, choice, int_range, integer, keyed
 from .base import SPACE, Samples, Task, compact, lo_hi
+
+KEYS = keyed(
+    Key("nitem", integer, "number of letters (selcopy: A.. in order; program: alphabet size)"),
+    Key("len", lambda k, v: int_range(k, v, 1), "program: input length, N or lo,hi"),
+    Key("nops", lambda k, v: int_range(k, v, 0), "program: number of operations, N or lo,hi"),
+    Key("operators", choice(["all", "swap"]), "program: all = swap and stack ops (1 : 1/3 : 1/3), "
+        "swap = swap only"),
+    Key("format", choice(["tight", "loose"]), "program: tight 'AB:1>2:BA' or the older loose 'AB: 1>2: BA'"),
+)
+DEFAULTS = {"nitem": 26, "len": 5, "nops": 3, "operators": "swap", "format": "tight"}
+VALIDATION_KEYS = ("nitem", "len", "nops", "operators")  # may be set apart for the validation set
+VERSION = 1  # bump when a change alters results: exactly this task's runs retrain
 
 OPERATORS = {"all": {">": 1.0, "-": 1 / 3, "+": 1 / 3}, "swap": {">": 1.0}}
 SEPARATORS = {"tight": (":", " "), "loose": (": ", ", ")}  # (after input and program, between ops)
@@ -23,7 +36,7 @@ SEPARATORS = {"tight": (":", " "), "loose": (": ", ", ")}  # (after input and pr
 
 class Program(Task):
     name = "program"
-    keys = ["nitem", "len", "nops", "operators", "format"]
+    keys = list(KEYS)
 
     @property
     def answer_width(self) -> int:
@@ -187,3 +200,6 @@ def solve(question: str) -> str:
         else:
             cells.insert(int(op[1:]) - 1, stack.pop())
     return "".join(cells)
+
+
+TASK = Program

@@ -9,12 +9,21 @@ import math
 
 import numpy as np
 
+from ..keys import Key, integer, keyed, upto
 from .base import SPACE, Samples, Task
+
+KEYS = keyed(
+    Key("nitem", integer, "number of letters (selcopy: A.. in order; program: alphabet size)"),
+    Key("area", upto(100_000), "selcopy: width of the row the letters are scattered in"),
+)
+DEFAULTS = {"nitem": 10, "area": 40}
+VALIDATION_KEYS = ("nitem", "area")  # may be set apart for the validation set (val-area=80)
+VERSION = 1  # bump when a change alters results: exactly this task's runs retrain
 
 
 class SelectiveCopying(Task):
     name = "selcopy"
-    keys = ["nitem", "area"]
+    keys = list(KEYS)
 
     @property
     def answer_width(self) -> int:
@@ -66,3 +75,6 @@ def split_text(text: str) -> tuple[str, str]:
 def solve(question: str) -> str:
     """The answer of a selective-copying question: its letters left to right."""
     return question.replace(" ", "")
+
+
+TASK = SelectiveCopying
