@@ -9,15 +9,15 @@ from vslm.claims import SAMPLE, check_claims, permutation_p
 from vslm.compare import reproduces
 from vslm.experiments import Cell
 from vslm.settings import resolve
+from vslm.tables import Row
 
 
-def rows(values_by_l: dict, original=None, samples=4_000_000) -> list[dict]:
+def rows(values_by_l: dict, original=None, samples=4_000_000) -> list[Row]:
     out = []
     for l, err in values_by_l.items():
         s = resolve(dict(task="program", nops="2,5", **{"val-nops": 5}, l=l, samples=samples))
-        ref = {"validation_sample_error%": original[l]} if original else {}
-        out.append({"_settings": s, "_by_metric": {SAMPLE: [err]}, "_ref": ref, "_ref_range": {},
-                    "_cell": Cell({"l": l}, 4_000_000)})
+        ref = {SAMPLE: original[l]} if original else {}
+        out.append(Row(Cell({"l": l}, 4_000_000), s, ["k"], "done", 1, values={SAMPLE: [err]}, original=ref))
     return out
 
 

@@ -128,8 +128,9 @@ def test_added_cell_or_trial_schedules_only_the_new_runs(tmp_path):
     for key in all_runs(load_config(cfg)):  # pretend every run and output is there
         run = tmp_path / "results" / "runs" / key
         run.mkdir(parents=True)
-        for name in ("metrics.json", "curve.csv", "examples.png", "examples.txt"):
-            (run / name).write_text("{}")
+        (run / "metrics.json").write_text(json.dumps({"run_key": key, "status": "failed", "error": "x"}))
+        for name in ("curve.csv", "examples.png", "examples.txt"):
+            (run / name).write_text("")
     for out in ["report/article.md", "report/article.html", "results/plots/receptive-field.png",
                 *(f"results/{kind}/{exp}.{ext}" for exp in cfg["experiments"]
                   for kind, ext in (("tables", "md"), ("tables", "csv"), ("plots", "png"), ("plots", "svg")))]:
@@ -160,20 +161,21 @@ def test_draft_marks_pending_cells(tmp_path, monkeypatch, capsys):
 
 
 def test_plan_counts_finished_runs(tmp_path):
-    from vslm.experiments import estimate_cpu_seconds, plan_table
+    from vslm.plan import estimate_cpu_seconds, plan_table
 
     experiments = load_config(config(), scale="smoke")
     keys = list(all_runs(experiments))
     run = tmp_path / "results" / "runs" / keys[0]
     run.mkdir(parents=True)
-    (run / "metrics.json").write_text("{}")
+    (run / "metrics.json").write_text(json.dumps({"run_key": keys[0], "status": "failed", "error": "x"}))
     lines = plan_table(experiments, tmp_path).splitlines()
     assert lines[-1].split()[:3] == ["total", str(len(keys)), "1"]
 
     # a finished run that took twice its estimate scales the hours left by 2
     seconds = 2 * estimate_cpu_seconds(all_runs(experiments)[keys[0]])
-    (run / "metrics.json").write_text(
-        json.dumps({"status": "done", "metrics": {"train_time_s": seconds}}))
+    metrics = {"train_time_s": seconds, "validation_loss": 1.0, "validation_mask_error%": 50.0,
+               "validation_sample_error%": 90.0, "model_params": 1}
+    (run / "metrics.json").write_text(json.dumps({"run_key": keys[0], "status": "done", "metrics": metrics}))
     *_, total, calibrated = plan_table(experiments, tmp_path).splitlines()
     hours = float(total.split()[-1])
     assert calibrated.startswith("1 finished run(s) took 2.00x")

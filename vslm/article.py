@@ -18,7 +18,7 @@ from .compare import TOLERANCE
 from .experiments import Experiment, all_runs, cell_label, load_result
 from .paths import RUNS_DIR
 from .rundir import atomic_write
-from .tables import build_rows, details_frame, primary_metric, row_reproduced
+from .tables import Row, build_rows, details_frame, primary_metric, row_reproduced
 
 INTRO = """\
 This article re-runs the experiments of four write-ups on *Very Small Language Models*
@@ -27,19 +27,6 @@ field versus self-attention) with the `vslm` pipeline. Every table below is buil
 repository's own training runs; the original's numbers stand beside ours in the columns marked
 *(original)*. Training times, throughputs and run keys are listed under *Run details*.
 """
-
-BUG_NOTE = """\
-**A note on the original's attention bug.** The first versions of the tables *self-invented
-Q/K/V* (S2-T5) and *attention activation* (S2-T6) compared identical models: the `qkv` and
-`attnact` settings did not reach the layers (the original's parameter counts are all equal).
-They are shown here only through their corrected re-runs, C-T1 to C-T3.
-"""
-
-RECEPTIVE_FIELD = """\
-How far a 3-layer convolution sees: an impulse passed through the stacked dilated kernels
-(drawn by our code, as in the write-up).
-"""
-
 
 EXAMPLES = 3  # validation samples shown per example cell
 
@@ -77,19 +64,19 @@ def cell(text: str) -> str:
     return str(text).replace("|", r"\|")
 
 
-def budget_line(exp: Experiment, rows: list[dict]) -> str:
+def budget_line(exp: Experiment, rows: list[Row]) -> str:
     """Ours: samples × trials per cell; the original's beside it (computed, per table)."""
-    ours = Counter(_m(r["_settings"]["samples"]) for r in rows)
+    ours = Counter(_m(r.settings["samples"]) for r in rows)
     trials = Counter(len(c.runs) for c in exp.cells)
     original = Counter(_m(c.original_samples) for c in exp.cells)
     return (f"*Ours: {_counts(ours)} samples × {_counts(trials)} trial(s) per cell; original: "
             f"{_counts(original)} × {exp.original_trials}.*")
 
 
-def summary_line(exp: Experiment, rows: list[dict]) -> str:
+def summary_line(exp: Experiment, rows: list[Row]) -> str:
     """Which finished rows reproduce the original on the table's primary metric."""
     col = primary_metric(exp, rows)
-    judged = [(r, row_reproduced(exp, r, col)) for r in rows]
+    judged = [(r, row_reproduced(r, col)) for r in rows]
     judged = [(r, v) for r, v in judged if v is not None]
     if not judged:
         return ""
@@ -100,17 +87,17 @@ def summary_line(exp: Experiment, rows: list[dict]) -> str:
     return text + "."
 
 
-def cell_label_row(row: dict) -> str:
-    label = cell_label(row["_cell"])
-    below = row["_settings"]["samples"] < row["_cell"].original_samples
-    return label + (f" (at {_m(row['_settings']['samples'])} of {_m(row['_cell'].original_samples)})"
+def cell_label_row(row: Row) -> str:
+    label = cell_label(row.cell)
+    below = row.settings["samples"] < row.cell.original_samples
+    return label + (f" (at {_m(row.settings['samples'])} of {_m(row.cell.original_samples)})"
                     if below else "")
 
 
-def section_markdown(exp: Experiment, rows: list[dict], table_md: str, links: dict) -> str:
+def section_markdown(exp: Experiment, rows: list[Row], table_md: str, links: dict) -> str:
     """`links`: the plot's and the runs folder's paths relative to the article."""
-    done = sum(r["trials"] for r in rows)
-    total = sum(len(r["_keys"]) for r in rows)
+    done = sum(r.trials for r in rows)
+    total = sum(len(r.keys) for r in rows)
     parts = [f"### {exp.name}: {exp.spec['title']}", "", budget_line(exp, rows), ""]
     if exp.spec.get("text"):
         parts += [exp.spec["text"], ""]
@@ -120,13 +107,13 @@ def section_markdown(exp: Experiment, rows: list[dict], table_md: str, links: di
     if summary := summary_line(exp, rows):
         parts += [summary, ""]
     parts += [f"![{exp.name} error curves]({links['plot']})", ""]
-    finished = [r for r in rows if r["trials"]]
+    finished = [r for r in rows if r.trials]
     if finished and exp.spec.get("examples"):
         for label, r in (("worst", finished[0]), ("best", finished[-1])):
-            run = f"{links['runs']}/{r['_keys'][0]}"
-            parts += [f"Validation examples, {label} cell ({cell_label(r['_cell'])}; all 64: "
+            run = f"{links['runs']}/{r.keys[0]}"
+            parts += [f"Validation examples, {label} cell ({cell_label(r.cell)}; all 64: "
                       f"[image]({run}/examples.png), [text]({run}/examples.txt)):", "",
-                      *("    " + line for line in example_lines(Path(links["runs_root"], r["_keys"][0]))), ""]
+                      *("    " + line for line in example_lines(Path(links["runs_root"], r.keys[0]))), ""]
     return "\n".join(parts)
 
 
@@ -193,13 +180,15 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
         sections.setdefault(e.spec["section"], []).append(section_markdown(e, rows_by_exp[name], table, links))
     for section, parts in sections.items():
         out += [f"## {section}", ""]
-        if texts.get(section):
-            out += [texts[section].strip(), ""]
-        if section.startswith("Receptive field"):
-            out += [RECEPTIVE_FIELD, "", f"![receptive field]({os.path.relpath(receptive, md_dir)})", ""]
+        text = texts.get(section) or {}
+        if text.get("text"):
+            out += [text["text"].strip(), ""]
+        if text.get("receptive_field"):
+            out += [text["receptive_field"].strip(), "",
+                    f"![receptive field]({os.path.relpath(receptive, md_dir)})", ""]
         out += parts
-        if section.startswith("Self-attention (corrected)"):
-            out += [BUG_NOTE, ""]
+        if text.get("after"):
+            out += [text["after"].strip(), ""]
         mine = [c for c in claims if c.section == section]
         if mine:
             out += claims_table(mine)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .compare import reproduces
-from .settings import format_value
-from .tables import METRICS
+from .settings import format_value, parse_value
+from .tables import Row
 
 SAMPLE, MASK, LOSS = "validation_sample_error%", "validation_mask_error%", "validation_loss"
 
@@ -91,28 +91,31 @@ def claim(section: str, text: str, rule: str, reason: str, history: str = "uncha
     return register
 
 
-def find_row(R: dict, exp: str, **where) -> dict:
-    """The row of `exp` whose settings display as `where` (e.g. l="6")."""
+def matches(settings: dict, key: str, value) -> bool:
+    """Whether a resolved setting equals `value` written as in the config (a single per-layer
+    value stands for every layer, e.g. dil=1)."""
+    parsed, actual = parse_value(key, value), settings[key]
+    if isinstance(actual, list) and isinstance(parsed, list) and len(parsed) == 1:
+        parsed = parsed * len(actual)
+    return parsed == actual
+
+
+def find_row(R: dict, exp: str, **where) -> Row:
+    """The row of `exp` whose resolved settings equal `where` (e.g. l=6, dil="5,7,1")."""
     for r in R.get(exp, []):
-        if all(format_value(k, r["_settings"][k]) == str(v) for k, v in where.items()):
+        if all(matches(r.settings, k, v) for k, v in where.items()):
             return r
     raise Missing(f"{exp} has no row {where}")
-
-
-def _column(row: dict, metric: str) -> str | None:
-    return next((c for c in row.get("_ref", {}) if METRICS[c][0] == metric), None)
 
 
 def number(R: dict, exp: str, label: str, metric: str = SAMPLE, **where) -> Number:
     """Our mean of `metric` in a row, with the original's value (and trial range) beside it."""
     row = find_row(R, exp, **where)
-    values = row["_by_metric"].get(metric) or []
-    if not values:
+    col = row.column(metric)
+    if col is None or not row.values[col]:
         raise Missing(f"{exp} {where} has no finished run")
-    col = _column(row, metric)
-    return Number(label, float(np.mean(values)), row.get("_ref", {}).get(col, math.nan) if col else math.nan,
-                  row.get("_ref_range", {}).get(col) if col else None, metric,
-                  row["_settings"]["samples"], row["_cell"].original_samples)
+    return Number(label, row.mean(col), row.original.get(col, math.nan), row.original_range.get(col), metric,
+                  row.settings["samples"], row.cell.original_samples)
 
 
 def permutation_p(a: list[float], b: list[float]) -> float:
@@ -195,12 +198,12 @@ def _c6(R):
        "- mean dpfp| ≤ the larger trial std' (✗ with 3 trials, ✓ with 5)")
 def _c7(R):
     v = [number(R, "C-T2", a, attnact=a) for a in ("elu+1", "dpfp")]
-    ours = [find_row(R, "C-T2", attnact=a)["_by_metric"].get(SAMPLE) or [] for a in ("elu+1", "dpfp")]
+    ours = [find_row(R, "C-T2", attnact=a).metric(SAMPLE) for a in ("elu+1", "dpfp")]
     if min(len(t) for t in ours) < 2:
         raise Missing("C-T2 needs at least 2 finished trials per activation")
     p = permutation_p(*ours)
-    orig = [[r["_ref"].get(SAMPLE, math.nan) for r in R.get("C-T3", [])
-             if format_value("attnact", r["_settings"]["attnact"]) == a] for a in ("elu+1", "dpfp")]
+    orig = [[r.original.get(r.column(SAMPLE), math.nan) for r in R.get("C-T3", [])
+             if r.settings["attnact"] == a] for a in ("elu+1", "dpfp")]
     extra = f"p = {p:.3g} ({len(ours[0])} + {len(ours[1])} trials)"
     if all(len(t) >= 2 and not any(map(math.isnan, t)) for t in orig):
         extra += f"; the original's trials: p = {permutation_p(*orig):.3g}"
@@ -211,11 +214,11 @@ def _c7(R):
        "the five patterns with the lowest sample error all end in T (S2-T8)",
        "the original's best nine patterns all end in T")
 def _c8(R):
-    rows = [r for r in R.get("S2-T8", []) if r["_by_metric"].get(SAMPLE)]
+    rows = [r for r in R.get("S2-T8", []) if r.metric(SAMPLE)]
     if len(rows) < len(R.get("S2-T8", [])) or len(rows) < 5:
         raise Missing("S2-T8 has unfinished cells")
-    best = sorted(rows, key=lambda r: np.mean(r["_by_metric"][SAMPLE]))[:5]
-    pats = [format_value("attn", r["_settings"]["attn"]) for r in best]
+    best = sorted(rows, key=lambda r: np.mean(r.metric(SAMPLE)))[:5]
+    pats = [format_value("attn", r.settings["attn"]) for r in best]
     v = [number(R, "S2-T8", p, attn=p) for p in pats]
     return v, all(p.endswith("T") for p in pats)
 

@@ -140,7 +140,7 @@ def cmd_train(a) -> None:
 
 
 def cmd_plan(a) -> None:
-    from .experiments import plan_table
+    from .plan import plan_table
 
     print(plan_table(load(a.config, scale=a.scale), root_of(a.config)))
 

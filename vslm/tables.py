@@ -6,6 +6,7 @@ whose runs are missing or failed stay in the table, marked, so a draft article b
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from .compare import reproduces
-from .experiments import Experiment, load_result
+from .experiments import Cell, Experiment, load_result
 from .paths import REFERENCE_DIR
 from .settings import format_value, parse_value
 
@@ -106,8 +107,36 @@ def _fmt(col: str, v) -> str:
     return f"{v:.6g}"
 
 
-def build_rows(exp: Experiment, root: Path = Path(".")) -> list[dict]:
-    """One dict per table row with raw numbers (for tables, plots and claims)."""
+@dataclass
+class Row:
+    """One table row (a cell, or one run of a per-trial table) with raw numbers, keyed by the
+    table's column names; `value(metric)` finds a metrics.json key's column."""
+
+    cell: Cell
+    settings: dict  # the first run's resolved settings
+    keys: list[str]
+    status: str  # done, or counts such as '1 done, 2 pending'
+    trials: int  # finished runs
+    display: dict = field(default_factory=dict)  # setting column -> display value
+    values: dict = field(default_factory=dict)  # metric column -> the finished runs' values
+    original: dict = field(default_factory=dict)  # metric column -> the original's value (nan: none)
+    original_range: dict = field(default_factory=dict)  # metric column -> the original's (min, max)
+
+    def mean(self, col: str) -> float:
+        v = self.values.get(col) or []
+        return float(np.mean(v)) if v else float("nan")
+
+    def column(self, metric: str) -> str | None:
+        """The column of this row's table that shows metrics.json key `metric`."""
+        return next((c for c in self.values if METRICS[c][0] == metric), None)
+
+    def metric(self, metric: str) -> list[float]:
+        col = self.column(metric)
+        return self.values.get(col, []) if col else []
+
+
+def build_rows(exp: Experiment, root: Path = Path(".")) -> list[Row]:
+    """The table's rows with raw numbers (for tables, plots, claims and the article)."""
     ref = reference_rows(exp, root)
     groups = []
     for cell in exp.cells:
@@ -118,23 +147,21 @@ def build_rows(exp: Experiment, root: Path = Path(".")) -> list[dict]:
         settings = runs[0].settings
         results = {run.key: load_result(run.key, root) for run in runs}
         done = [r for r in results.values() if r and r["status"] == "done"]
-        row = {"_cell": cell, "_settings": settings, "_keys": [run.key for run in runs],
-               "_status": _status(results), "trials": len(done), "_values": {}, "_by_metric": {}}
+        row = Row(cell, settings, [run.key for run in runs], _status(results), len(done))
         for col in setting_columns(exp):
-            row[col] = format_value(SETTING_ALIASES.get(col, col), _cell_value(col, settings))
+            row.display[col] = format_value(SETTING_ALIASES.get(col, col), _cell_value(col, settings))
         for col in metric_columns(exp):
             key, scale = METRICS[col]
-            values = [r["metrics"][key] * scale for r in done if r["metrics"].get(key) is not None]
-            row["_values"][col] = row["_by_metric"][key] = values
-            row[col] = float(np.mean(values)) if values else float("nan")
+            row.values[col] = [r["metrics"][key] * scale for r in done if r["metrics"].get(key) is not None]
         ref_row = match_reference(ref, exp, settings)
-        row["_ref"] = {c: _number(ref_row.get(c)) for c in metric_columns(exp)} if ref_row else {}
-        row["_ref_range"] = {c: rng for c in metric_columns(exp) if ref_row and (rng := _reference_range(ref_row, c))}
+        if ref_row:
+            row.original = {c: _number(ref_row.get(c)) for c in metric_columns(exp)}
+            row.original_range = {c: rng for c in metric_columns(exp) if (rng := _reference_range(ref_row, c))}
         rows.append(row)
     sort = exp.spec.get("sort")
     if sort:
         col, desc = sort.rstrip("-"), sort.endswith("-")
-        rows.sort(key=lambda r: (np.isnan(r[col]), -r[col] if desc else r[col]))
+        rows.sort(key=lambda r: (np.isnan(r.mean(col)), -r.mean(col) if desc else r.mean(col)))
     return rows
 
 
@@ -145,11 +172,11 @@ def _status(results: dict) -> str:
     return ", ".join(f"{states.count(s)} {s}" for s in ("done", "pending", "failed", "diverged") if s in states)
 
 
-def _has_original(rows: list[dict], col: str) -> bool:
-    return any(not np.isnan(r["_ref"].get(col, float("nan"))) for r in rows)
+def _has_original(rows: list[Row], col: str) -> bool:
+    return any(not np.isnan(r.original.get(col, float("nan"))) for r in rows)
 
 
-def primary_metric(exp: Experiment, rows: list[dict]) -> str | None:
+def primary_metric(exp: Experiment, rows: list[Row]) -> str | None:
     """The column rows are judged 'reproduced' on: sample error, mask error or validation loss,
     the first the original reports."""
     for metric in ("validation_sample_error%", "validation_mask_error%", "validation_loss"):
@@ -159,10 +186,10 @@ def primary_metric(exp: Experiment, rows: list[dict]) -> str | None:
     return None
 
 
-def row_reproduced(exp: Experiment, row: dict, col: str | None) -> bool | None:
-    if col is None or not row["_values"].get(col):
+def row_reproduced(row: Row, col: str | None) -> bool | None:
+    if col is None or not row.values.get(col):
         return None
-    return reproduces(row[col], row["_ref"].get(col, float("nan")), row["_ref_range"].get(col),
+    return reproduces(row.mean(col), row.original.get(col, float("nan")), row.original_range.get(col),
                       percent=col != "validation loss")
 
 
@@ -177,62 +204,62 @@ def _budget(samples: int) -> str:
     return f"{samples / 1e6:.4g}M"
 
 
-def table_frame(exp: Experiment, rows: list[dict]) -> pd.DataFrame:
+def table_frame(exp: Experiment, rows: list[Row]) -> pd.DataFrame:
     """The displayed comparison: settings, ours (with our spread where a row has >= 2 trials), the
     original (with its trials' range where it had trials), the budget where it differs from the
     original's, and whether the row reproduces the original (`vslm.compare`)."""
-    many = any(r["trials"] > 1 for r in rows)
+    many = any(r.trials > 1 for r in rows)
     spread = [c for c in exp.spec.get("spread", []) if many]
-    ranges = {c for r in rows for c in r["_ref_range"]}
-    budgets = any(r["_settings"]["samples"] != r["_cell"].original_samples for r in rows)
-    pending = any(r["_status"] != "done" for r in rows)
+    ranges = {c for r in rows for c in r.original_range}
+    budgets = any(r.settings["samples"] != r.cell.original_samples for r in rows)
+    pending = any(r.status != "done" for r in rows)
     primary = primary_metric(exp, rows)
     out = []
     for r in rows:
-        d = {c: r[c] for c in setting_columns(exp)}
+        d = dict(r.display)
         for col in metric_columns(exp):
             if col in NO_REFERENCE:
                 continue
-            d[col] = _fmt(col, r[col])
+            d[col] = _fmt(col, r.mean(col))
             if col == "model params":
                 continue  # equal to the original's by construction (tested)
-            v = r["_values"][col]
+            v = r.values[col]
             if col in spread:
                 d[f"{col} (min)"] = _fmt(col, min(v)) if v else ""
                 d[f"{col} (max)"] = _fmt(col, max(v)) if v else ""
                 d[f"{col} (std)"] = _fmt(col, float(np.std(v, ddof=1))) if len(v) > 1 else ""
-            original = r["_ref"].get(col, float("nan"))
+            original = r.original.get(col, float("nan"))
             if _has_original(rows, col):
                 d[f"{col} (original)"] = _fmt(col, original)
             if col in ranges:
-                lo, hi = r["_ref_range"].get(col, (float("nan"), float("nan")))
+                lo, hi = r.original_range.get(col, (float("nan"), float("nan")))
                 d[f"{col} (original min)"], d[f"{col} (original max)"] = _fmt(col, lo), _fmt(col, hi)
             if col in spread:
                 d[f"{col} (original's place)"] = _place(original, v)
         if budgets:
-            d["samples (original)"] = f"{_budget(r['_settings']['samples'])} ({_budget(r['_cell'].original_samples)})"
+            d["samples (original)"] = f"{_budget(r.settings['samples'])} ({_budget(r.cell.original_samples)})"
         if many or exp.original_trials > 1:
-            d["trials"] = r["trials"]
-        verdict = row_reproduced(exp, r, primary)
+            d["trials"] = r.trials
+        verdict = row_reproduced(r, primary)
         d["reproduced"] = "" if verdict is None else "✓" if verdict else "✗"
         if pending:
-            d["status"] = r["_status"]
+            d["status"] = r.status
         out.append(d)
     return pd.DataFrame(out)
 
 
-def details_frame(exp: Experiment, rows: list[dict]) -> pd.DataFrame:
+def details_frame(exp: Experiment, rows: list[Row]) -> pd.DataFrame:
     """Per row: run keys, status, training time and throughput (hardware-specific)."""
     out = []
     for r in rows:
-        d = {c: r[c] for c in setting_columns(exp)}
-        d.update({c: _fmt(c, r[c]) for c in NO_REFERENCE if c in metric_columns(exp)})
-        d.update({"status": r["_status"], "runs": " ".join(r["_keys"])})
+        d = dict(r.display)
+        d.update({c: _fmt(c, r.mean(c)) for c in NO_REFERENCE if c in metric_columns(exp)})
+        d.update({"status": r.status, "runs": " ".join(r.keys)})
         out.append(d)
     return pd.DataFrame(out)
 
 
-def write_table(exp: Experiment, md_path: Path, csv_path: Path, root: Path = Path(".")) -> list[dict]:
+def write_table(exp: Experiment, md_path: Path, csv_path: Path, root: Path = Path(".")) -> list[Row]:
     from .rundir import atomic_write
 
     rows = build_rows(exp, root)
