@@ -1,7 +1,10 @@
 """What a careless user or an attacker gets: outputs that follow exactly what they read, one-line
 errors before any job, no raw HTML, nothing committed lost."""
+import os
 import re
+import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -62,6 +65,11 @@ def test_outputs_rebuild_exactly_on_what_they_read(tmp_path):
     cfg = yaml.safe_load((work / "config.yaml").read_text())
     cfg["experiments"]["S1-T1"]["title"] = "A new title"
     (work / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    assert dry_run(work) == (0, {("table", "S1-T1"), ("plot", "S1-T1"), ("article", ""), ("all", "")})
+    pretend_built(work, cfg)
+    key = load_config(cfg)["S1-T1"].keys[0]  # a run's metrics change: its table, plot and the article
+    (work / "results" / "runs" / key / "metrics.json").write_text(
+        (work / "results" / "runs" / key / "metrics.json").read_text().replace('"x"', '"y"'))
     assert dry_run(work) == (0, {("table", "S1-T1"), ("plot", "S1-T1"), ("article", ""), ("all", "")})
     pretend_built(work, cfg)
     with open(work / "reference" / "S2-T4.csv", "a") as f:
@@ -143,3 +151,25 @@ def test_raw_html_from_config_is_shown_as_text(tmp_path):
     page = to_html(text, tmp_path, [tmp_path / "results"])
     assert "<script>" not in page and "<img src=x" not in page and "javascript:" not in page
     assert page.count("data:image/png;base64,") == 1 and 'src=""' in page
+
+
+@pytest.mark.slow
+def test_non_editable_install_runs_the_pipeline(tmp_path):
+    """`pip install .` (not editable): the jobs find the reference tables and section texts in the
+    working tree, not in site-packages."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "-q", "--no-deps",
+                    str(ROOT)], check=True, timeout=300, capture_output=True)
+    where = subprocess.run([venv / "bin" / "python", "-c", "import vslm; print(vslm.__file__)"],
+                           capture_output=True, text=True, check=True, cwd=tmp_path).stdout
+    assert str(venv) in where  # the installed copy, not the checkout
+    work = workdir(tmp_path / "work")
+    pretend_built(work)
+    for out in ("results/tables", "results/plots", "report"):
+        shutil.rmtree(work / out)
+    env = {**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
+    out = subprocess.run([venv / "bin" / "python", "-m", "snakemake", "--cores", "2"], cwd=work, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "S2-T4" in (work / "report" / "article.md").read_text()
