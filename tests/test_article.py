@@ -1,0 +1,79 @@
+"""Every number the committed article's prose states is checked against the run directories it
+describes (not against the code that wrote it): budgets and trials per table, the runs and hours
+in the header, the claims count, the draft markers."""
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLE = (ROOT / "report" / "article.md").read_text()
+CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text())
+
+
+def section(name: str, heading: str = "###") -> str:
+    start = ARTICLE.index(f"{heading} {name}")
+    end = ARTICLE.find("\n#", start + 1)
+    return ARTICLE[start:end if end > 0 else None]
+
+
+def run_keys(name: str) -> list[list[str]]:
+    """Run keys per row, from the article's run-details table of experiment `name`."""
+    rows = [line.split("|") for line in section(f"{name} runs").splitlines() if re.search(r"\b[0-9a-f]{12}\b", line)]
+    return [re.findall(r"\b[0-9a-f]{12}\b", "|".join(r)) for r in rows]
+
+
+def result(key: str) -> dict | None:
+    path = ROOT / "results" / "runs" / key / "metrics.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def millions(n: int) -> str:
+    return f"{n / 1e6:.4g}M"
+
+
+def test_each_table_states_the_budget_and_trials_its_runs_trained():
+    for name in CONFIG["experiments"]:
+        rows = run_keys(name)
+        assert rows, name
+        line = re.search(r"\*Ours: (.*) samples × (.*) trial\(s\) per cell; original: (.*) × (\d+)\.\*",
+                         section(f"{name}:")).groups()
+        finished = [result(k) for keys in rows for k in keys if result(k) and result(k)["status"] == "done"]
+        trained = {millions(r["settings"]["samples"]) for r in finished}
+        stated = {part.split(" (")[0] for part in line[0].split(" / ")}
+        assert trained <= stated, (name, trained, stated)
+        per_cell = {len(keys) for keys in rows} if not CONFIG["experiments"][name].get("per_trial") else None
+        if per_cell:
+            assert {int(p.split(" (")[0]) for p in line[1].split(" / ")} == per_cell, name
+        assert int(line[3]) == CONFIG["experiments"][name].get("trials", 1)
+
+
+def test_header_counts_runs_and_hours_of_the_runs():
+    keys = {k for name in CONFIG["experiments"] for keys in run_keys(name) for k in keys}
+    results = [r for r in map(result, keys) if r and "provenance" in r]
+    devices = Counter(r["provenance"]["device"] for r in results)
+    header = ARTICLE[:ARTICLE.index("[TOC]")]
+    for device, n in devices.items():
+        assert re.search(rf"{device} \([^)]*\) × {n}\b", header), (device, n)
+    hours = sum(r["metrics"]["train_time_s"] for r in results) / 3600
+    assert f"Summed training time of these runs: {hours:.2f} h." in header
+    assert f"Scale: **{CONFIG['scale']}**" in header
+
+
+def test_claims_count_matches_the_verdicts_listed():
+    glance = section("The claims at a glance", "##")
+    verdicts = [line.split("|")[3].strip() for line in glance.splitlines() if re.match(r"\| \d+ \|", line)]
+    held = re.search(r"(\d+) of (\d+) claims hold", glance).groups()
+    assert (int(held[0]), int(held[1])) == (verdicts.count("✓"), len(verdicts))
+
+
+def test_draft_markers_follow_the_runs():
+    for name in CONFIG["experiments"]:
+        keys = [k for row in run_keys(name) for k in row]
+        done = sum(1 for k in keys if result(k) and result(k)["status"] == "done")
+        marker = re.search(r"\*Draft: (\d+) of (\d+) runs finished\.\*", section(f"{name}:"))
+        assert (marker is None) == (done == len(keys)), name
+        if marker:
+            assert marker.groups() == (str(done), str(len(keys)))
