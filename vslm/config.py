@@ -18,7 +18,10 @@ SAFE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 SAFE_FILE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.csv$")
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
+
+
+class _UniqueKeyLoader(SafeLoader):
     def construct_mapping(self, node, deep=False):
         seen = set()
         for key_node, _ in node.value:  # explicit keys only: a merge (<<) may be overridden
@@ -46,7 +49,7 @@ def read_config(path: str | Path) -> dict:
 
 
 def validate_schema(config, root: Path) -> None:
-    schema = yaml.safe_load((root / SCHEMA).read_text())
+    schema = yaml.load((root / SCHEMA).read_text(), Loader=SafeLoader)
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(config))
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path) or "top level"

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import yaml
 
 from .paths import RUNS_DIR
-from .settings import SettingsError, format_value, resolve, run_key, run_spec
+from .settings import COMMON_DEFAULTS, SettingsError, format_value, parse_value, resolve, run_key, run_spec
 
 
 class ConfigError(ValueError):
@@ -113,8 +113,8 @@ def build_experiment(name: str, exp: dict, config: dict, scale: str) -> Experime
     for values in values_list:
         if any(_matches(values, p) for p in exclude):
             continue
-        original = _resolve(name, {**exp.get("base", {}), **values, "seed": 1})
-        cell = Cell(values, original["samples"])
+        raw = {**exp.get("base", {}), **values}
+        cell = Cell(values, parse_value("samples", raw.get("samples", COMMON_DEFAULTS["samples"])))
         overrides = {} if _original(values, sc) else sc["settings"]
         for trial in range(1, trials + 1):
             settings = _resolve(name, {**exp.get("base", {}), **values, **overrides, "seed": trial})

@@ -7,6 +7,7 @@ Every problem raises `SettingsError`, which names the key and the value.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Any
@@ -26,12 +27,23 @@ def _collect(registry: dict, kind: str, help: str) -> dict:
     return table
 
 
+@functools.lru_cache
+def _tables(registered: tuple) -> dict:
+    """Key tables of the registries as they are (`registered` names them, so a new entry is seen)."""
+    return {"task": _collect(tasks.TASKS, "task", "selcopy (selective copying) or program (very selective copying)"),
+            "model": _collect(models.MODELS, "model", "conv (bidirectional), lstm or mamba (causal)")}
+
+
+def _registered() -> tuple:
+    return tuple(tasks.TASKS.items()) + tuple(models.MODELS.items())
+
+
 def task_key_table() -> dict:
-    return _collect(tasks.TASKS, "task", "selcopy (selective copying) or program (very selective copying)")
+    return _tables(_registered())["task"]
 
 
 def model_key_table() -> dict:
-    return _collect(models.MODELS, "model", "conv (bidirectional), lstm or mamba (causal)")
+    return _tables(_registered())["model"]
 
 
 VALIDATION_KEYS = keyed(
@@ -75,6 +87,11 @@ TRAIN_VERSION = 2  # the training loop's stamp (each task and model module has i
 
 
 def all_keys() -> dict:
+    return _all_keys(_registered())
+
+
+@functools.lru_cache
+def _all_keys(registered: tuple) -> dict:
     return {**task_key_table(), **VALIDATION_KEYS, **model_key_table(), **TRAIN_KEYS, **EXEC_KEYS}
 
 
