@@ -63,6 +63,7 @@ rule article:
         tables=expand("results/tables/{exp}.md", exp=EXPERIMENTS),
         plots=expand("results/plots/{exp}.png", exp=EXPERIMENTS),
         runs=expand("results/runs/{key}/metrics.json", key=sorted(RUNS)),
+        examples=expand("results/runs/{key}/examples.txt", key=sorted(RUNS)),
         receptive_field="results/plots/receptive-field.png",
         sections="workflow/report/sections.yaml",
     output:
