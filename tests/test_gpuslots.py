@@ -62,3 +62,23 @@ def test_no_gpu_means_no_slot(tmp_path, monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
     monkeypatch.delenv("VSLM_GPU_COUNT", raising=False)
     assert visible_gpus() == ["3", "5"]
+
+
+def test_pipeline_places_gpu_jobs_on_slots(tmp_path):
+    """Two simulated GPUs, two jobs at a time: every run takes and records a slot of its own device."""
+    import json
+
+    import yaml
+    from conftest import ROOT, copy_pipeline
+
+    work = copy_pipeline(tmp_path / "work")
+    cfg = yaml.safe_load((ROOT / "tests" / "fixtures" / "config.yaml").read_text())
+    cfg["experiments"] = {"S1-T1": cfg["experiments"]["S1-T1"]}  # two cells, CPU-sized
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg))
+    env = {**os.environ, "VSLM_GPU_COUNT": "2"}
+    out = subprocess.run(["snakemake", "--cores", "2", "--resources", "gpu=2"], cwd=work, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    runs = (work / "results" / "runs").glob("*/metrics.json")
+    slots = [json.loads(p.read_text())["provenance"]["gpu_slot"] for p in runs]
+    assert len(slots) == 2 and set(slots) <= {"0/0", "1/0"}  # slot 0 of either device, never a second slot

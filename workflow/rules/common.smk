@@ -1,5 +1,6 @@
 # Config validation, experiments, the run index and the spec files shared by all rules.
 import json
+import os
 import re
 
 from vslm.config import load, read_config
@@ -49,10 +50,11 @@ write_if_changed(
 
 
 def use_gpu() -> int:
-    """1 when training jobs will run on CUDA: only then do they hold the `gpu` resource."""
+    """1 when training jobs will run on CUDA: only then do they hold the `gpu` resource (and a
+    GPU slot). VSLM_GPU_COUNT simulates GPUs for the tests (the jobs then still train on the CPU)."""
     import torch
 
-    return int(torch.cuda.is_available())
+    return int(torch.cuda.is_available() or bool(os.environ.get("VSLM_GPU_COUNT")))
 
 
 GPU = use_gpu()
