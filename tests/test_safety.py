@@ -173,3 +173,31 @@ def test_non_editable_install_runs_the_pipeline(tmp_path):
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "S2-T4" in (work / "report" / "article.md").read_text()
+
+
+def test_result_without_its_fields_is_an_error_naming_the_run(tmp_path):
+    from vslm.experiments import load_result
+    from vslm.rundir import RunDirError
+
+    run = tmp_path / "results" / "runs" / "0123456789ab"
+    run.mkdir(parents=True)
+    (run / "metrics.json").write_text('{"run_key": "0123456789ab", "status": "done", "metrics": {}}')
+    with pytest.raises(RunDirError, match="0123456789ab/metrics.json lacks validation_loss.*delete"):
+        load_result("0123456789ab", tmp_path)
+
+
+@pytest.mark.parametrize("content, message", [(None, "is a directory"), (b"\x00\x01binary", "binary file"),
+                                              (b"\xff\xfe bad", "not UTF-8"), ("missing", "No such file")])
+def test_score_bad_files_are_one_line(tmp_path, capsys, content, message):
+    from vslm.cli import main
+
+    path = tmp_path / "outputs.txt"
+    if content is None:
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path = tmp_path / "nope.txt"
+    assert main(["score", "program", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err

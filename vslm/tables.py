@@ -74,8 +74,9 @@ def reference_rows(exp: Experiment, root: Path = Path(".")) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True).fillna("")
 
 
-def _reference_range(ref_row: dict, col: str) -> tuple[float, float] | None:
-    """The original's trial range of `col`: the (min) and (max) columns that follow it."""
+def _reference_spread(ref_row: dict, col: str) -> dict:
+    """The original's spread of `col` over its trials: the (min), (max), (std) columns that follow
+    it, or a '<col> (std)' column."""
     names = list(ref_row)
     after = names[names.index(col) + 1:] if col in names else []
     spread = {}
@@ -83,16 +84,26 @@ def _reference_range(ref_row: dict, col: str) -> tuple[float, float] | None:
         if not name.startswith("("):
             break
         spread[name.split(".")[0]] = _number(ref_row[name])
-    lo, hi = spread.get("(min)"), spread.get("(max)")
-    return (lo, hi) if lo is not None and hi is not None else None
+    if f"{col} (std)" in ref_row:
+        spread["(std)"] = _number(ref_row[f"{col} (std)"])
+    return {k: v for k, v in spread.items() if not np.isnan(v)}
+
+
+def _reference_range(ref_row: dict, col: str) -> tuple[float, float] | None:
+    spread = _reference_spread(ref_row, col)
+    return (spread["(min)"], spread["(max)"]) if "(min)" in spread and "(max)" in spread else None
+
+
+def reference_matches(ref: pd.DataFrame, exp: Experiment, settings: dict, ignore=()) -> list[dict]:
+    """The original's rows with this run's settings (columns in `ignore` not compared)."""
+    return [row.to_dict() for _, row in ref.iterrows()
+            if all(_reference_value(c, row[c], settings, exp) in (None, _cell_value(c, settings))
+                   for c in setting_columns(exp) if c in row and c not in ignore)]
 
 
 def match_reference(ref: pd.DataFrame, exp: Experiment, settings: dict) -> dict | None:
-    for _, row in ref.iterrows():
-        if all(_reference_value(c, row[c], settings, exp) in (None, _cell_value(c, settings))
-               for c in setting_columns(exp) if c in row):
-            return row.to_dict()
-    return None
+    found = reference_matches(ref, exp, settings)
+    return found[0] if found else None
 
 
 def _fmt(col: str, v) -> str:
@@ -121,6 +132,7 @@ class Row:
     values: dict = field(default_factory=dict)  # metric column -> the finished runs' values
     original: dict = field(default_factory=dict)  # metric column -> the original's value (nan: none)
     original_range: dict = field(default_factory=dict)  # metric column -> the original's (min, max)
+    original_std: dict = field(default_factory=dict)  # metric column -> the std of the original's trials
 
     def mean(self, col: str) -> float:
         v = self.values.get(col) or []
@@ -153,16 +165,35 @@ def build_rows(exp: Experiment, root: Path = Path(".")) -> list[Row]:
         for col in metric_columns(exp):
             key, scale = METRICS[col]
             row.values[col] = [r["metrics"][key] * scale for r in done if r["metrics"].get(key) is not None]
-        ref_row = match_reference(ref, exp, settings)
-        if ref_row:
-            row.original = {c: _number(ref_row.get(c)) for c in metric_columns(exp)}
-            row.original_range = {c: rng for c in metric_columns(exp) if (rng := _reference_range(ref_row, c))}
+        if not exp.spec.get("per_trial"):
+            _set_original(row, match_reference(ref, exp, settings), exp)
         rows.append(row)
+    if exp.spec.get("per_trial"):
+        _pair_trials_by_rank(rows, ref, exp)
     sort = exp.spec.get("sort")
     if sort:
         col, desc = sort.rstrip("-"), sort.endswith("-")
         rows.sort(key=lambda r: (np.isnan(r.mean(col)), -r.mean(col) if desc else r.mean(col)))
     return rows
+
+
+def _set_original(row: Row, ref_row: dict | None, exp: Experiment) -> None:
+    if ref_row:
+        row.original = {c: _number(ref_row.get(c)) for c in metric_columns(exp)}
+        row.original_range = {c: rng for c in metric_columns(exp) if (rng := _reference_range(ref_row, c))}
+        row.original_std = {c: sd for c in metric_columns(exp) if (sd := _reference_spread(ref_row, c).get("(std)"))}
+
+
+def _pair_trials_by_rank(rows: list[Row], ref: pd.DataFrame, exp: Experiment) -> None:
+    """Trials of ours and of the original are independent seeds, so a per-trial table pairs them
+    by rank within each cell (our best trial beside the original's best), not by trial number."""
+    col = next(c for c in metric_columns(exp) if METRICS[c][0] == "validation_sample_error%")
+    for cell in exp.cells:
+        mine = sorted((r for r in rows if r.cell is cell), key=lambda r: (np.isnan(r.mean(col)), r.mean(col)))
+        theirs = sorted(reference_matches(ref, exp, mine[0].settings, ignore=("trial",)),
+                        key=lambda t: _number(t.get(col)))
+        for row, ref_row in zip(mine, theirs):
+            _set_original(row, ref_row, exp)
 
 
 def _status(results: dict) -> str:
@@ -211,6 +242,7 @@ def table_frame(exp: Experiment, rows: list[Row]) -> pd.DataFrame:
     many = any(r.trials > 1 for r in rows)
     spread = [c for c in exp.spec.get("spread", []) if many]
     ranges = {c for r in rows for c in r.original_range}
+    stds = {c for r in rows for c in r.original_std}
     budgets = any(r.settings["samples"] != r.cell.original_samples for r in rows)
     pending = any(r.status != "done" for r in rows)
     primary = primary_metric(exp, rows)
@@ -234,6 +266,8 @@ def table_frame(exp: Experiment, rows: list[Row]) -> pd.DataFrame:
             if col in ranges:
                 lo, hi = r.original_range.get(col, (float("nan"), float("nan")))
                 d[f"{col} (original min)"], d[f"{col} (original max)"] = _fmt(col, lo), _fmt(col, hi)
+            if col in stds:
+                d[f"{col} (original std)"] = _fmt(col, r.original_std.get(col, float("nan")))
             if col in spread:
                 d[f"{col} (original's place)"] = _place(original, v)
         if budgets:
