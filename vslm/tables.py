@@ -16,7 +16,7 @@ from tabulate import tabulate
 from .compare import reproduces
 from .experiments import Cell, Experiment, load_result
 from .paths import REFERENCE_DIR
-from .settings import format_value, parse_value
+from .settings import SettingsError, format_value, parse_value
 
 # article column name -> (metrics.json key, scale)
 METRICS = {
@@ -94,11 +94,17 @@ def _reference_range(ref_row: dict, col: str) -> tuple[float, float] | None:
     return (spread["(min)"], spread["(max)"]) if "(min)" in spread and "(max)" in spread else None
 
 
+def _same_settings(row, exp: Experiment, settings: dict, ignore) -> bool:
+    try:
+        return all(_reference_value(c, row[c], settings, exp) in (None, _cell_value(c, settings))
+                   for c in setting_columns(exp) if c in row and c not in ignore)
+    except SettingsError:  # a reference value that is none of our settings' values (e.g. an unmapped model)
+        return False
+
+
 def reference_matches(ref: pd.DataFrame, exp: Experiment, settings: dict, ignore=()) -> list[dict]:
     """The original's rows with this run's settings (columns in `ignore` not compared)."""
-    return [row.to_dict() for _, row in ref.iterrows()
-            if all(_reference_value(c, row[c], settings, exp) in (None, _cell_value(c, settings))
-                   for c in setting_columns(exp) if c in row and c not in ignore)]
+    return [row.to_dict() for _, row in ref.iterrows() if _same_settings(row, exp, settings, ignore)]
 
 
 def match_reference(ref: pd.DataFrame, exp: Experiment, settings: dict) -> dict | None:
