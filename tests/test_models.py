@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from vslm.cli import main
-from vslm.experiments import load_config
+from vslm.config import load
 from vslm.models import build_model, count_params
 from vslm.models.attention import linear_attention
 from vslm.paths import REFERENCE_DIR
@@ -14,7 +14,7 @@ from vslm.settings import SettingsError, resolve
 from vslm.tables import match_reference, reference_rows
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFIG = load_config(ROOT / "config.yaml", scale="paper")
+CONFIG = load(ROOT / "config.yaml", scale="paper")
 
 
 def _params(value: str) -> int:

@@ -18,6 +18,7 @@ from .compare import TOLERANCE
 from .experiments import Experiment, all_runs, cell_label, load_result
 from .paths import RUNS_DIR
 from .rundir import atomic_write
+from .settings import format_samples
 from .tables import Row, build_rows, details_frame, primary_metric, row_reproduced
 
 INTRO = """\
@@ -30,9 +31,6 @@ repository's own training runs; the original's numbers stand beside ours in the 
 
 EXAMPLES = 3  # validation samples shown per example cell
 
-
-def _m(samples: int) -> str:
-    return f"{samples / 1e6:.4g}M"
 
 
 def _counts(counter: Counter, unit: str = "") -> str:
@@ -66,9 +64,9 @@ def cell(text: str) -> str:
 
 def budget_line(exp: Experiment, rows: list[Row]) -> str:
     """Ours: samples × trials per cell; the original's beside it (computed, per table)."""
-    ours = Counter(_m(r.settings["samples"]) for r in rows)
+    ours = Counter(format_samples(r.settings["samples"]) for r in rows)
     trials = Counter(len(c.runs) for c in exp.cells)
-    original = Counter(_m(c.original_samples) for c in exp.cells)
+    original = Counter(format_samples(c.original_samples) for c in exp.cells)
     return (f"*Ours: {_counts(ours)} samples × {_counts(trials)} trial(s) per cell; original: "
             f"{_counts(original)} × {exp.original_trials}.*")
 
@@ -90,7 +88,7 @@ def summary_line(exp: Experiment, rows: list[Row]) -> str:
 def cell_label_row(row: Row) -> str:
     label = cell_label(row.cell)
     below = row.settings["samples"] < row.cell.original_samples
-    return label + (f" (at {_m(row.settings['samples'])} of {_m(row.cell.original_samples)})"
+    return label + (f" (at {format_samples(row.settings['samples'])} of {format_samples(row.cell.original_samples)})"
                     if below else "")
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .compare import reproduces
-from .settings import format_value, parse_value
+from .settings import format_samples, format_value, parse_value
 from .tables import Row
 
 SAMPLE, MASK, LOSS = "validation_sample_error%", "validation_mask_error%", "validation_loss"
@@ -65,15 +65,12 @@ class Claim:
         short = sorted({(n.samples, n.original_samples) for n in self.numbers if n.samples < n.original_samples})
         if not short:
             return "original"
-        return "below the original: " + ", ".join(f"{_m(a)} of {_m(b)}" for a, b in short)
+        return "below the original: " + ", ".join(f"{format_samples(a)} of {format_samples(b)}" for a, b in short)
 
     @property
     def numbers_text(self) -> str:
         return "; ".join(str(n) for n in self.numbers) + (f"; {self.extra}" if self.extra else "")
 
-
-def _m(samples: int) -> str:
-    return f"{samples / 1e6:.4g}M"
 
 
 class Missing(Exception):

@@ -10,6 +10,7 @@ import yaml
 from . import __version__
 from .config import load, read_config
 from .experiments import ConfigError
+from .keys import help_text
 from .paths import SECTIONS, root_of
 from .rundir import RunDirError
 from .settings import (
@@ -18,7 +19,6 @@ from .settings import (
     TRAIN_KEYS,
     VALIDATION_KEYS,
     SettingsError,
-    help_text,
     model_key_table,
     parse_assignments,
     resolve,

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-import yaml
-
 from .paths import RUNS_DIR
 from .settings import COMMON_DEFAULTS, SettingsError, format_value, parse_value, resolve, run_key, run_spec
 
@@ -125,10 +123,8 @@ def build_experiment(name: str, exp: dict, config: dict, scale: str) -> Experime
     return Experiment(name, exp, cells)
 
 
-def load_config(config, scale: str | None = None) -> dict:
-    """-> {name: Experiment}. `config` is a path or an already-loaded dict."""
-    if not isinstance(config, dict):
-        config = yaml.safe_load(Path(config).read_text())
+def load_config(config: dict, scale: str | None = None) -> dict:
+    """-> {name: Experiment} of an already-read config (files: `vslm.config.load`, which checks them)."""
     scale = scale or config.get("scale", "cpu")
     if scale not in (config.get("scales") or {}):
         raise ConfigError("scale", f"{scale!r} is not one of {sorted(config.get('scales') or {})}")

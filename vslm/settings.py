@@ -13,9 +13,7 @@ import json
 from typing import Any
 
 from . import models, tasks
-from .keys import Key, SettingsError, boolean, choice, help_text, integer, keyed, number, upto
-
-__all__ = ["SettingsError", "help_text", "resolve", "run_key", "run_spec", "format_value", "parse_assignments"]
+from .keys import Key, SettingsError, boolean, choice, integer, keyed, number, upto
 
 
 def _collect(registry: dict, kind: str, help: str) -> dict:
@@ -186,6 +184,11 @@ def run_key(settings: dict) -> str:
     stamps = {c: versions[c] for c in (f"task:{settings['task']}", f"model:{settings['model']}", "train")}
     blob = json.dumps({"settings": relevant, "versions": stamps}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def format_samples(samples: int) -> str:
+    """A budget for display: 3900064 -> '3.9M'."""
+    return f"{samples / 1e6:.4g}M"
 
 
 def format_value(key: str, value: Any) -> str:

@@ -16,7 +16,7 @@ from tabulate import tabulate
 from .compare import reproduces
 from .experiments import Cell, Experiment, load_result
 from .paths import REFERENCE_DIR
-from .settings import SettingsError, format_value, parse_value
+from .settings import SettingsError, format_samples, format_value, parse_value
 
 # article column name -> (metrics.json key, scale)
 METRICS = {
@@ -237,9 +237,6 @@ def _place(value: float, ours: list[float]) -> str:
     return "below ours" if value < min(ours) else "above ours" if value > max(ours) else "inside ours"
 
 
-def _budget(samples: int) -> str:
-    return f"{samples / 1e6:.4g}M"
-
 
 def table_frame(exp: Experiment, rows: list[Row]) -> pd.DataFrame:
     """The displayed comparison: settings, ours (with our spread where a row has >= 2 trials), the
@@ -277,7 +274,8 @@ def table_frame(exp: Experiment, rows: list[Row]) -> pd.DataFrame:
             if col in spread:
                 d[f"{col} (original's place)"] = _place(original, v)
         if budgets:
-            d["samples (original)"] = f"{_budget(r.settings['samples'])} ({_budget(r.cell.original_samples)})"
+            budget = [format_samples(n) for n in (r.settings["samples"], r.cell.original_samples)]
+            d["samples (original)"] = "{} ({})".format(*budget)
         if many or exp.original_trials > 1:
             d["trials"] = r.trials
         verdict = row_reproduced(r, primary)
