@@ -12,16 +12,12 @@ from vslm.train import TRAIN_RETRIES
 configfile: "config.yaml"
 
 
-read_config("config.yaml")  # what Snakemake's reader lets through: duplicate keys
-EXPERIMENTS = load(
-    config, root="."
-)  # schema, ids, references, columns; then cells and runs
+# What Snakemake's reader lets through (duplicate keys); then schema, ids, references, columns.
+read_config("config.yaml")
+EXPERIMENTS = load(config, root=".")
 RUNS = all_runs(EXPERIMENTS)
-for (
-    _key
-) in (
-    RUNS
-):  # a corrupt committed result stops the DAG here, before any job can delete outputs
+# A corrupt committed result stops the DAG here, before any job can delete outputs.
+for _key in RUNS:
     load_result(_key)
 SCALE = config["scale"]
 
@@ -51,7 +47,8 @@ write_if_changed(
 
 def use_gpu() -> int:
     """1 when training jobs will run on CUDA: only then do they hold the `gpu` resource (and a
-    GPU slot). VSLM_GPU_COUNT simulates GPUs for the tests (the jobs then still train on the CPU)."""
+    GPU slot). VSLM_GPU_COUNT simulates GPUs for the tests (the jobs then still train on the CPU).
+    """
     import torch
 
     return int(torch.cuda.is_available() or bool(os.environ.get("VSLM_GPU_COUNT")))
