@@ -97,12 +97,16 @@ def matches(settings: dict, key: str, value) -> bool:
     return parsed == actual
 
 
+def _where(where: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in where.items())
+
+
 def find_row(R: dict, exp: str, **where) -> Row:
     """The row of `exp` whose resolved settings equal `where` (e.g. l=6, dil="5,7,1")."""
     for r in R.get(exp, []):
         if all(matches(r.settings, k, v) for k, v in where.items()):
             return r
-    raise Missing(f"{exp} has no row {where}")
+    raise Missing(f"{exp} has no row {_where(where)}")
 
 
 def number(R: dict, exp: str, label: str, metric: str = SAMPLE, **where) -> Number:
@@ -110,7 +114,7 @@ def number(R: dict, exp: str, label: str, metric: str = SAMPLE, **where) -> Numb
     row = find_row(R, exp, **where)
     col = row.column(metric)
     if col is None or not row.values[col]:
-        raise Missing(f"{exp} {where} has no finished run")
+        raise Missing(f"{exp} {_where(where)} has no finished run")
     return Number(label, row.mean(col), row.original.get(col, math.nan), row.original_range.get(col), metric,
                   row.settings["samples"], row.cell.original_samples)
 
@@ -213,7 +217,7 @@ def _c7(R):
 def _c8(R):
     rows = [r for r in R.get("S2-T8", []) if r.metric(SAMPLE)]
     if len(rows) < len(R.get("S2-T8", [])) or len(rows) < 5:
-        raise Missing("S2-T8 has unfinished cells")
+        raise Missing(f"S2-T8 has {len(rows)} of {len(R.get('S2-T8', []))} cells finished")
     best = sorted(rows, key=lambda r: np.mean(r.metric(SAMPLE)))[:5]
     pats = [format_value("attn", r.settings["attn"]) for r in best]
     v = [number(R, "S2-T8", p, attn=p) for p in pats]
