@@ -21,6 +21,7 @@ from .tables import Row
 
 SAMPLE, MASK, LOSS = "validation_sample_error%", "validation_mask_error%", "validation_loss"
 
+
 @dataclass
 class Number:
     label: str
@@ -70,7 +71,6 @@ class Claim:
     @property
     def numbers_text(self) -> str:
         return "; ".join(str(n) for n in self.numbers) + (f"; {self.extra}" if self.extra else "")
-
 
 
 class Missing(Exception):
