@@ -5,11 +5,11 @@ import math
 import markdown
 
 from vslm.article import cell
-from vslm.claims import SAMPLE, check_claims, permutation_p
+from vslm.claims import MASK, SAMPLE, check_claims, permutation_p
 from vslm.compare import reproduces
 from vslm.experiments import Cell
 from vslm.settings import resolve
-from vslm.tables import Row
+from vslm.tables import Row, row_reproduced
 
 
 def rows(values_by_l: dict, original=None, samples=4_000_000) -> list[Row]:
@@ -53,6 +53,20 @@ def test_tolerance_rule():
     assert reproduces(1.2, 0.6, (0.2, 1.3)) and not reproduces(1.2, 0.6, (0.2, 1.05))
     assert reproduces(0.003, 0.002, percent=False) and not reproduces(0.003, 0.0013, percent=False)
     assert reproduces(5.0, math.nan) is None
+
+
+def test_a_row_is_judged_on_every_error_rate_the_original_reports():
+    """Sample error saturates at 100 %: a model at chance (mask error 96 %) does not reproduce an
+    original that learned part of the answers (56 %); columns the original lacks are not judged."""
+    s = resolve(dict(task="program", nops="2,5", model="mamba", **{"val-nops": 5}))
+
+    def row(mask: float, original_mask: float = 55.8) -> Row:
+        return Row(Cell({}, 4_000_000), s, ["k"], "done", 1, values={SAMPLE: [100.0], MASK: [mask]},
+                   original={SAMPLE: 99.18, MASK: original_mask})
+
+    assert row_reproduced(row(57.0), [SAMPLE, MASK]) and not row_reproduced(row(96.1), [SAMPLE, MASK])
+    assert row_reproduced(row(96.1, math.nan), [SAMPLE, MASK])
+    assert row_reproduced(row(96.1), []) is None
 
 
 def test_permutation_test_separates_shifted_trials_only():

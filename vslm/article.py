@@ -14,12 +14,12 @@ import markdown
 import yaml
 
 from .claims import Claim, check_claims
-from .compare import TOLERANCE
+from .compare import ROW_RULE, TOLERANCE
 from .experiments import Experiment, all_runs, cell_label, load_result
 from .paths import RUNS_DIR
 from .rundir import atomic_write
 from .settings import format_samples
-from .tables import Row, build_rows, details_frame, primary_metric, row_reproduced
+from .tables import Row, build_rows, details_frame, judged_metrics, row_reproduced
 
 INTRO = """\
 This article re-runs the experiments of four write-ups on *Very Small Language Models*
@@ -72,14 +72,14 @@ def budget_line(exp: Experiment, rows: list[Row]) -> str:
 
 
 def summary_line(exp: Experiment, rows: list[Row]) -> str:
-    """Which finished rows reproduce the original on the table's primary metric."""
-    col = primary_metric(exp, rows)
-    judged = [(r, row_reproduced(r, col)) for r in rows]
+    """Which finished rows reproduce the original on the columns rows are judged on."""
+    cols = judged_metrics(exp, rows)
+    judged = [(r, row_reproduced(r, cols)) for r in rows]
     judged = [(r, v) for r, v in judged if v is not None]
     if not judged:
         return ""
     missed = [r for r, v in judged if not v]
-    text = f"Reproduced ({col}): {len(judged) - len(missed)} of {len(judged)} finished rows"
+    text = f"Reproduced ({', '.join(cols)}): {len(judged) - len(missed)} of {len(judged)} finished rows"
     if missed:
         text += "; not: " + "; ".join(cell_label_row(r) for r in missed)
     return text + "."
@@ -129,7 +129,7 @@ def claims_glance(claims: list[Claim]) -> list[str]:
     out = ["## The claims at a glance", "",
            f"{holds} of {len(claims)} claims hold on our numbers; "
            f"{sum(c.reproduced == '✓' for c in claims)} have all their numbers reproduced. "
-           f"Reproduced means: {TOLERANCE}.", "",
+           f"Reproduced means: {TOLERANCE}; {ROW_RULE}.", "",
            "| # | claim | holds on our numbers | the original's numbers reproduced | budget of the runs used |",
            "|---|---|---|---|---|"]
     out += ["| " + " | ".join(cell(v) for v in (c.number, c.text, c.verdict, c.reproduced, c.budget)) + " |"

@@ -213,21 +213,25 @@ def _has_original(rows: list[Row], col: str) -> bool:
     return any(not np.isnan(r.original.get(col, float("nan"))) for r in rows)
 
 
-def primary_metric(exp: Experiment, rows: list[Row]) -> str | None:
-    """The column rows are judged 'reproduced' on: sample error, mask error or validation loss,
-    the first the original reports."""
-    for metric in ("validation_sample_error%", "validation_mask_error%", "validation_loss"):
+def judged_metrics(exp: Experiment, rows: list[Row]) -> list[str]:
+    """The columns rows are judged 'reproduced' on (`compare.ROW_RULE`): the error rates the
+    original reports (sample and mask error), else its validation loss."""
+    def column(metric: str) -> str | None:
         col = next((c for c in metric_columns(exp) if METRICS[c][0] == metric), None)
-        if col and _has_original(rows, col):
-            return col
-    return None
+        return col if col and _has_original(rows, col) else None
+
+    errors = [c for m in ("validation_sample_error%", "validation_mask_error%") if (c := column(m))]
+    loss = column("validation_loss")
+    return errors or ([loss] if loss else [])
 
 
-def row_reproduced(row: Row, col: str | None) -> bool | None:
-    if col is None or not row.values.get(col):
-        return None
-    return reproduces(row.mean(col), row.original.get(col, float("nan")), row.original_range.get(col),
-                      percent=col != "validation loss")
+def row_reproduced(row: Row, cols: list[str]) -> bool | None:
+    """Every judged column the row and the original both have is reproduced (None: nothing to judge)."""
+    verdicts = [reproduces(row.mean(c), row.original.get(c, float("nan")), row.original_range.get(c),
+                           percent=METRICS[c][0] != "validation_loss")
+                for c in cols if row.values.get(c)]
+    verdicts = [v for v in verdicts if v is not None]
+    return all(verdicts) if verdicts else None
 
 
 def _place(value: float, ours: list[float]) -> str:
@@ -248,7 +252,7 @@ def table_frame(exp: Experiment, rows: list[Row]) -> pd.DataFrame:
     stds = {c for r in rows for c in r.original_std}
     budgets = any(r.settings["samples"] != r.cell.original_samples for r in rows)
     pending = any(r.status != "done" for r in rows)
-    primary = primary_metric(exp, rows)
+    judged = judged_metrics(exp, rows)
     out = []
     for r in rows:
         d = dict(r.display)
@@ -278,7 +282,7 @@ def table_frame(exp: Experiment, rows: list[Row]) -> pd.DataFrame:
             d["samples (original)"] = "{} ({})".format(*budget)
         if many or exp.original_trials > 1:
             d["trials"] = r.trials
-        verdict = row_reproduced(r, primary)
+        verdict = row_reproduced(r, judged)
         d["reproduced"] = "" if verdict is None else "✓" if verdict else "✗"
         if pending:
             d["status"] = r.status
