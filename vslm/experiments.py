@@ -5,7 +5,7 @@ explicit list of cells, and a number of trials. A grid is a cartesian product in
 key order; a grid value that is a mapping (e.g. ``{l: 12, dil: ...}``) sets
 several keys together, which pairs values such as dilation lists with layer
 counts; ``exclude`` drops cells matching any of its partial settings. The scale
-(smoke, cpu, paper) overrides settings, trials and filters. Each (cell, trial)
+(smoke, cpu, claims, paper) overrides settings, trials and filters. Each (cell, trial)
 resolves to full settings whose hash is the run key (the run directory name),
 so a cell shared by several tables trains once.
 """
