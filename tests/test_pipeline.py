@@ -214,3 +214,19 @@ def test_killed_pipeline_resumes_its_run(tmp_path):
     assert "resuming" in (tmp_path / "results" / "logs" / f"{key}.log").read_text()
     assert json.loads((run / "metrics.json").read_text())["status"] == "done"
     assert not (run / "checkpoint.pt").exists()
+
+
+def test_a_failing_run_is_retried_then_recorded(tmp_path):
+    """A training error fails the job; Snakemake retries it once and the last attempt records the
+    run as failed, so the DAG finishes and the table marks the row (SLURM: tests/test_slurm.py)."""
+    copy_pipeline(tmp_path)
+    cfg = yaml.safe_load((ROOT / "tests" / "fixtures" / "config.yaml").read_text())
+    cfg["experiments"] = {"S2-T4": cfg["experiments"]["S2-T4"]}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    key = next(k for k, s in all_runs(load_config(cfg)).items() if s["device"] == "cuda")
+    target = f"results/runs/{key}/metrics.json"
+    out = subprocess.run(["snakemake", target, "--cores", "1", "--resources", "gpu=1"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads((tmp_path / target).read_text())
+    assert result["status"] == "failed" and result["attempts"] == 2 and "CUDA" in result["error"]

@@ -21,6 +21,8 @@ rule train:
     threads: 1
     resources:
         gpu=GPU,
+        # the job script records a failed run only on its last attempt (the script API has no attempt)
+        attempt=lambda wildcards, attempt: attempt,
     params:
         # the run's spec: changes with its key or an execution setting (a new option keeps it)
         spec=lambda wc: run_spec(RUNS[wc.key]),

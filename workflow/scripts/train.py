@@ -29,10 +29,11 @@ with open(snakemake.log[0], "a") as log:
         raise SystemExit(1) from None
     except Exception as e:
         say(traceback.format_exc())
-        if snakemake.attempt <= TRAIN_RETRIES:
-            say(f"attempt {snakemake.attempt} failed; Snakemake retries it")
+        attempt = snakemake.resources.attempt
+        if attempt <= TRAIN_RETRIES:
+            say(f"attempt {attempt} failed; Snakemake retries it")
             raise SystemExit(1) from None
         for name in ("curve", "examples", "text"):
             Path(snakemake.output[name]).touch()
-        write_json(out / "metrics.json", {"run_key": out.name, "status": "failed", "attempts": snakemake.attempt,
+        write_json(out / "metrics.json", {"run_key": out.name, "status": "failed", "attempts": attempt,
                                           "error": f"{type(e).__name__}: {e}", "settings": settings})
