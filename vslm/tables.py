@@ -89,11 +89,6 @@ def _reference_spread(ref_row: dict, col: str) -> dict:
     return {k: v for k, v in spread.items() if not np.isnan(v)}
 
 
-def _reference_range(ref_row: dict, col: str) -> tuple[float, float] | None:
-    spread = _reference_spread(ref_row, col)
-    return (spread["(min)"], spread["(max)"]) if "(min)" in spread and "(max)" in spread else None
-
-
 def _same_settings(row, exp: Experiment, settings: dict, ignore) -> bool:
     try:
         return all(_reference_value(c, row[c], settings, exp) in (None, _cell_value(c, settings))
@@ -184,10 +179,15 @@ def build_rows(exp: Experiment, root: Path = Path(".")) -> list[Row]:
 
 
 def _set_original(row: Row, ref_row: dict | None, exp: Experiment) -> None:
-    if ref_row:
-        row.original = {c: _number(ref_row.get(c)) for c in metric_columns(exp)}
-        row.original_range = {c: rng for c in metric_columns(exp) if (rng := _reference_range(ref_row, c))}
-        row.original_std = {c: sd for c in metric_columns(exp) if (sd := _reference_spread(ref_row, c).get("(std)"))}
+    if not ref_row:
+        return
+    row.original = {c: _number(ref_row.get(c)) for c in metric_columns(exp)}
+    for c in metric_columns(exp):
+        spread = _reference_spread(ref_row, c)
+        if "(min)" in spread and "(max)" in spread:
+            row.original_range[c] = (spread["(min)"], spread["(max)"])
+        if spread.get("(std)"):
+            row.original_std[c] = spread["(std)"]
 
 
 def _pair_trials_by_rank(rows: list[Row], ref: pd.DataFrame, exp: Experiment) -> None:
@@ -239,7 +239,6 @@ def _place(value: float, ours: list[float]) -> str:
     if len(ours) < 2 or np.isnan(value):
         return ""
     return "below ours" if value < min(ours) else "above ours" if value > max(ours) else "inside ours"
-
 
 
 def table_frame(exp: Experiment, rows: list[Row]) -> pd.DataFrame:
