@@ -11,6 +11,7 @@ import yaml
 from conftest import copy_pipeline
 from snakemake.utils import validate
 
+from vslm.article import place_line
 from vslm.experiments import ConfigError, all_runs, load_config
 from vslm.rundir import write_json
 from vslm.tables import build_rows, table_frame
@@ -96,6 +97,8 @@ def test_table_means_std_pending_and_reference(tmp_path):
     assert frame.loc["elu+1", "reproduced"] == "✗"  # our mean 4 % is outside the original's 0.2-1.05 %
     assert frame.loc["elu+1", "status"] == "done"
     assert frame.loc["dpfp", "status"] == "5 pending" and frame.loc["dpfp", "validation_sample_error%"] == ""
+    assert place_line(exp, rows) == ("The original's value among our trials (min to max), validation_sample_error%: "
+                                     "below ours in 1 of 1 rows (attnact=elu+1).")
 
 
 def test_committed_results_schedule_no_training():

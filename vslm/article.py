@@ -19,7 +19,7 @@ from .experiments import Experiment, all_runs, cell_label, load_result
 from .paths import RUNS_DIR
 from .rundir import atomic_write
 from .settings import format_samples
-from .tables import Row, build_rows, details_frame, judged_metrics, row_reproduced
+from .tables import Row, build_rows, details_frame, judged_metrics, original_place, row_reproduced, spread_columns
 
 INTRO = """\
 This article re-runs the experiments of four write-ups on *Very Small Language Models*
@@ -85,6 +85,21 @@ def summary_line(exp: Experiment, rows: list[Row]) -> str:
     return text + "."
 
 
+def place_line(exp: Experiment, rows: list[Row]) -> str:
+    """Per spread column: in which rows the original's value lies inside, below or above our trials."""
+    sentences = []
+    for col in spread_columns(exp, rows):
+        places: dict[str, list[str]] = {}
+        for r in rows:
+            if place := original_place(r.original.get(col, float("nan")), r.values.get(col, [])):
+                places.setdefault(place, []).append(cell_label(r.cell))
+        if places:
+            sentences.append(f"{col}: " + "; ".join(
+                f"{place} in {len(labels)} of {sum(map(len, places.values()))} rows ({', '.join(labels)})"
+                for place, labels in sorted(places.items())))
+    return "The original's value among our trials (min to max), " + "; ".join(sentences) + "." if sentences else ""
+
+
 def cell_label_row(row: Row) -> str:
     label = cell_label(row.cell)
     below = row.settings["samples"] < row.cell.original_samples
@@ -102,8 +117,9 @@ def section_markdown(exp: Experiment, rows: list[Row], table_md: str, links: dic
     if done < total:
         parts += [f"*Draft: {done} of {total} runs finished.*", ""]
     parts += [table_md, ""]
-    if summary := summary_line(exp, rows):
-        parts += [summary, ""]
+    for line in (summary_line(exp, rows), place_line(exp, rows)):
+        if line:
+            parts += [line, ""]
     parts += [f"![{exp.name} error curves]({links['plot']})", ""]
     finished = [r for r in rows if r.trials]
     if finished and exp.spec.get("examples"):

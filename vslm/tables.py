@@ -234,19 +234,23 @@ def row_reproduced(row: Row, cols: list[str]) -> bool | None:
     return all(verdicts) if verdicts else None
 
 
-def _place(value: float, ours: list[float]) -> str:
+def original_place(value: float, ours: list[float]) -> str:
     """Where the original's value falls among our trials."""
     if len(ours) < 2 or np.isnan(value):
         return ""
     return "below ours" if value < min(ours) else "above ours" if value > max(ours) else "inside ours"
 
 
+def spread_columns(exp: Experiment, rows: list[Row]) -> list[str]:
+    """The config's `spread` columns, shown once some row has >= 2 finished trials."""
+    return exp.spec.get("spread", []) if any(r.trials > 1 for r in rows) else []
+
+
 def table_frame(exp: Experiment, rows: list[Row]) -> pd.DataFrame:
     """The displayed comparison: settings, ours (with our spread where a row has >= 2 trials), the
     original (with its trials' range where it had trials), the budget where it differs from the
     original's, and whether the row reproduces the original (`vslm.compare`)."""
-    many = any(r.trials > 1 for r in rows)
-    spread = [c for c in exp.spec.get("spread", []) if many]
+    spread = spread_columns(exp, rows)
     ranges = {c for r in rows for c in r.original_range}
     stds = {c for r in rows for c in r.original_std}
     budgets = any(r.settings["samples"] != r.cell.original_samples for r in rows)
@@ -275,11 +279,11 @@ def table_frame(exp: Experiment, rows: list[Row]) -> pd.DataFrame:
             if col in stds:
                 d[f"{col} (original std)"] = _fmt(col, r.original_std.get(col, float("nan")))
             if col in spread:
-                d[f"{col} (original's place)"] = _place(original, v)
+                d[f"{col} (original's place)"] = original_place(original, v)
         if budgets:
             budget = [format_samples(n) for n in (r.settings["samples"], r.cell.original_samples)]
             d["samples (original)"] = "{} ({})".format(*budget)
-        if many or exp.original_trials > 1:
+        if any(r.trials > 1 for r in rows) or exp.original_trials > 1:
             d["trials"] = r.trials
         verdict = row_reproduced(r, judged)
         d["reproduced"] = "" if verdict is None else "✓" if verdict else "✗"
