@@ -77,3 +77,20 @@ def test_draft_markers_follow_the_runs():
         assert (marker is None) == (done == len(keys)), name
         if marker:
             assert marker.groups() == (str(done), str(len(keys)))
+
+
+def test_first_below_samples_match_the_curves():
+    """S2-T4's sentence on when each model first fell below its threshold, against curve.csv."""
+    (col, threshold), = CONFIG["experiments"]["S2-T4"]["first_below"].items()
+    sentence = re.search(rf"first validation with {re.escape(col)} below {threshold:g}: (.*)\.", section("S2-T4:"))
+    stated = [part.rsplit(": ", 1)[1] for part in sentence.group(1).split("; ")]
+    expected = []
+    for keys in run_keys("S2-T4"):
+        for key in keys:
+            lines = (ROOT / "results" / "runs" / key / "curve.csv").read_text().splitlines()
+            head = lines[0].split(",")
+            rows = [dict(zip(head, line.split(","))) for line in lines[1:]]
+            below = [int(r["samples"]) for r in rows
+                     if r["split"] == "validation" and float(r[col.removeprefix("validation_")]) < threshold]
+            expected.append(millions(below[0]) if below else f"not by {millions(result(key)['samples'])}")
+    assert stated == expected

@@ -15,11 +15,21 @@ import yaml
 
 from .claims import Claim, check_claims
 from .compare import ROW_RULE, TOLERANCE
+from .curves import first_below
 from .experiments import Experiment, all_runs, cell_label, load_result
 from .paths import RUNS_DIR
 from .rundir import atomic_write
 from .settings import format_samples
-from .tables import Row, build_rows, details_frame, judged_metrics, original_place, row_reproduced, spread_columns
+from .tables import (
+    METRICS,
+    Row,
+    build_rows,
+    details_frame,
+    judged_metrics,
+    original_place,
+    row_reproduced,
+    spread_columns,
+)
 
 INTRO = """\
 This article re-runs the experiments of four write-ups on *Very Small Language Models*
@@ -100,6 +110,25 @@ def place_line(exp: Experiment, rows: list[Row]) -> str:
     return "The original's value among our trials (min to max), " + "; ".join(sentences) + "." if sentences else ""
 
 
+def first_below_line(exp: Experiment, rows: list[Row], root: Path) -> str:
+    """Per `first_below` column and finished row: the training samples at the first validation
+    below the threshold (one value per trial), or 'not by' the run's budget."""
+    sentences = []
+    for col, threshold in exp.spec.get("first_below", {}).items():
+        cells = []
+        for r in rows:
+            done = [k for k in r.keys if (load_result(k, root) or {}).get("status") == "done"]
+            found = [first_below(k, METRICS[col][0], threshold, root) for k in done]
+            budget = format_samples(r.settings["samples"])
+            if found:
+                cells.append(f"{cell_label(r.cell)}: " + " / ".join(
+                    format_samples(n) if n else f"not by {budget}" for n in found))
+        if cells:
+            sentences.append(f"Training samples at the first validation with {col} below {threshold:g}: "
+                             + "; ".join(cells) + ".")
+    return " ".join(sentences)
+
+
 def cell_label_row(row: Row) -> str:
     label = cell_label(row.cell)
     below = row.settings["samples"] < row.cell.original_samples
@@ -107,8 +136,9 @@ def cell_label_row(row: Row) -> str:
                     if below else "")
 
 
-def section_markdown(exp: Experiment, rows: list[Row], table_md: str, links: dict) -> str:
-    """`links`: the plot's and the runs folder's paths relative to the article."""
+def section_markdown(exp: Experiment, rows: list[Row], table_md: str, links: dict, root: Path) -> str:
+    """`links`: the plot's and the runs folder's paths relative to the article; `root`: the
+    repository the runs are in."""
     done = sum(r.trials for r in rows)
     total = sum(len(r.keys) for r in rows)
     parts = [f"### {exp.name}: {exp.spec['title']}", "", budget_line(exp, rows), ""]
@@ -117,7 +147,7 @@ def section_markdown(exp: Experiment, rows: list[Row], table_md: str, links: dic
     if done < total:
         parts += [f"*Draft: {done} of {total} runs finished.*", ""]
     parts += [table_md, ""]
-    for line in (summary_line(exp, rows), place_line(exp, rows)):
+    for line in (summary_line(exp, rows), place_line(exp, rows), first_below_line(exp, rows, root)):
         if line:
             parts += [line, ""]
     parts += [f"![{exp.name} error curves]({links['plot']})", ""]
@@ -191,7 +221,7 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
         table = Path(tables[name]).read_text()
         links = {"plot": os.path.relpath(plots[name], md_dir), "runs_root": Path(root) / RUNS_DIR,
                  "runs": os.path.relpath(Path(root) / RUNS_DIR, md_dir)}
-        sections.setdefault(e.spec["section"], []).append(section_markdown(e, rows_by_exp[name], table, links))
+        sections.setdefault(e.spec["section"], []).append(section_markdown(e, rows_by_exp[name], table, links, root))
     for section, parts in sections.items():
         out += [f"## {section}", ""]
         text = texts.get(section) or {}

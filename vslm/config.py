@@ -70,7 +70,7 @@ def check_experiments(config: dict, root: Path) -> None:
         for col in exp["columns"]:
             if col not in known and col.removeprefix("val-") not in settings:
                 raise ConfigError(f"experiment {name} columns", f"{col!r} is neither a setting nor a metric")
-        for key in ("spread", "sort"):
+        for key in ("spread", "sort", "first_below"):
             for col in ([exp[key]] if isinstance(exp.get(key), str) else exp.get(key, [])):
                 if col.rstrip("-") not in exp["columns"]:
                     raise ConfigError(f"experiment {name} {key}", f"{col!r} is not one of its columns")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .curves import read_all_curve
 from .experiments import cell_label
-from .plots import read_all_curve
 
 CURVE_COLUMNS = ("loss", "error%", "mask_error%", "sample_error%")
 

@@ -13,29 +13,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .curves import read_curve  # noqa: E402
 from .experiments import Experiment, cell_label  # noqa: E402
-from .paths import RUNS_DIR
 from .rundir import atomic_write  # noqa: E402
 
 plt.rcParams["svg.hashsalt"] = "vslm"
 PANELS = [("mask_error%", "validation mask error %"), ("sample_error%", "validation sample error %")]
-
-
-def read_all_curve(key: str, root: Path = Path(".")) -> pd.DataFrame | None:
-    """A run's curve.csv (training and validation rows), or None if missing or unreadable."""
-    try:
-        frame = pd.read_csv(Path(root) / RUNS_DIR / key / "curve.csv")
-    except (OSError, pd.errors.EmptyDataError, pd.errors.ParserError):
-        return None
-    return frame if "split" in frame else None
-
-
-def read_curve(key: str, root: Path = Path(".")) -> pd.DataFrame | None:
-    """A run's validation rows."""
-    frame = read_all_curve(key, root)
-    return None if frame is None else frame[frame["split"] == "validation"]
-
-
 MAX_LINES = 8  # per panel; more cells are split into rows of panels
 
 
