@@ -251,6 +251,7 @@ def table_frame(exp: Experiment, rows: list[Row]) -> pd.DataFrame:
     original (with its trials' range where it had trials), the budget where it differs from the
     original's, and whether the row reproduces the original (`vslm.compare`)."""
     spread = spread_columns(exp, rows)
+    many = any(r.trials > 1 for r in rows)
     ranges = {c for r in rows for c in r.original_range}
     stds = {c for r in rows for c in r.original_std}
     budgets = any(r.settings["samples"] != r.cell.original_samples for r in rows)
@@ -283,7 +284,7 @@ def table_frame(exp: Experiment, rows: list[Row]) -> pd.DataFrame:
         if budgets:
             budget = [format_samples(n) for n in (r.settings["samples"], r.cell.original_samples)]
             d["samples (original)"] = "{} ({})".format(*budget)
-        if any(r.trials > 1 for r in rows) or exp.original_trials > 1:
+        if many or exp.original_trials > 1:
             d["trials"] = r.trials
         verdict = row_reproduced(r, judged)
         d["reproduced"] = "" if verdict is None else "✓" if verdict else "✗"
