@@ -101,6 +101,24 @@ def test_table_means_std_pending_and_reference(tmp_path):
                                      "below ours in 1 of 1 rows (attnact=elu+1).")
 
 
+def test_original_place_only_where_the_original_has_a_value(tmp_path):
+    shutil.copytree(ROOT / "reference", tmp_path / "reference")
+    exp = load_config(config(), scale="claims")["S1-T1"]
+    l12 = next(c for c in exp.cells if c.values["l"] == 12)
+    for (_, _, key), loss in zip(l12.runs, [0.002, 0.003]):
+        write_json(tmp_path / "results" / "runs" / key / "metrics.json", {
+            "run_key": key, "status": "done", "samples": 1,
+            "metrics": {"validation_sample_error%": 3.0, "validation_mask_error%": 0.3, "validation_loss": loss,
+                        "model_params": 459520, "train_time_s": 60.0, "throughput": 10.0}})
+    rows = build_rows(exp, tmp_path)
+    frame = table_frame(exp, rows).set_index("l")
+    assert frame.loc["12", "validation loss (original's place)"] == "below ours"  # original 0.00128
+    assert frame.loc["12", "validation_mask_error% (min)"] == "0.3"
+    assert not [c for c in frame.columns if "error% (original" in c]  # S1-T1's original reports loss only
+    assert place_line(exp, rows) == ("The original's value among our trials (min to max), validation loss: "
+                                     "below ours in 1 of 1 rows (l=12).")
+
+
 def test_committed_results_schedule_no_training():
     """A fresh clone rebuilds the article from committed results without training anything."""
     out = subprocess.run(["snakemake", "-n", "--quiet", "rules"], cwd=ROOT, capture_output=True, text=True,

@@ -279,7 +279,7 @@ def table_frame(exp: Experiment, rows: list[Row]) -> pd.DataFrame:
                 d[f"{col} (original min)"], d[f"{col} (original max)"] = _fmt(col, lo), _fmt(col, hi)
             if col in stds:
                 d[f"{col} (original std)"] = _fmt(col, r.original_std.get(col, float("nan")))
-            if col in spread:
+            if col in spread and _has_original(rows, col):
                 d[f"{col} (original's place)"] = original_place(original, v)
         if budgets:
             budget = [format_samples(n) for n in (r.settings["samples"], r.cell.original_samples)]
