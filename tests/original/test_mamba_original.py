@@ -11,10 +11,11 @@ import sys
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import lock_step
 
 from vslm.models import build_model
 from vslm.settings import resolve
-from vslm.tasks import train_stream, validation_set
+from vslm.tasks import validation_set
 from vslm.train import to_batch
 
 ORIGINAL = os.environ.get("VSLM_ORIGINAL")
@@ -51,14 +52,6 @@ def test_same_weights_same_outputs_and_gradients(scan):
 def test_lock_step_training_stays_together():
     """The same batches through AdamW: after 20 steps the weights agree to float64 rounding."""
     ours, orig = models("fused")
-    s = resolve(SETTINGS)
-    batches = train_stream(s, validation_set(s)).epoch(0)
-    opts = [torch.optim.AdamW(m.parameters(), lr=5e-4, weight_decay=0.01) for m in (ours, orig)]
-    for step in range(20):
-        target, masked = to_batch(batches.take(slice(64 * step, 64 * step + 64)), "cpu")
-        for model, opt in zip((ours, orig), opts):
-            opt.zero_grad()
-            loss(model, target, masked).backward()
-            opt.step()
+    lock_step(ours, orig, resolve(SETTINGS), loss)
     w2 = dict(orig.named_parameters())
     assert max((p - w2[k]).abs().max().item() for k, p in ours.named_parameters()) < 1e-7

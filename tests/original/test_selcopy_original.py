@@ -15,10 +15,11 @@ from unittest.mock import MagicMock
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import lock_step
 
 from vslm.models import build_model
 from vslm.settings import resolve
-from vslm.tasks import train_stream, validation_set
+from vslm.tasks import validation_set
 from vslm.train import to_batch
 
 ORIGINAL = os.environ.get("VSLM_ORIGINAL")
@@ -75,13 +76,5 @@ def test_same_weights_same_outputs_and_gradients():
 def test_lock_step_training_stays_together():
     """The same batches through AdamW: after 20 steps the weights agree to float64 rounding."""
     ours, orig = models()
-    s = resolve(SETTINGS)
-    batches = train_stream(s, validation_set(s)).epoch(0)
-    opts = [torch.optim.AdamW(m.parameters(), lr=5e-4, weight_decay=0.01) for m in (ours, orig)]
-    for step in range(20):
-        target, masked = to_batch(batches.take(slice(64 * step, 64 * step + 64)), "cpu")
-        for model, opt in zip((ours, orig), opts):
-            opt.zero_grad()
-            original_loss(model, target, masked).backward()
-            opt.step()
+    lock_step(ours, orig, resolve(SETTINGS), original_loss)
     assert max((a - b).abs().max().item() for a, b in zip(ours.parameters(), orig.parameters())) < 1e-9
