@@ -17,7 +17,7 @@ def rows(values_by_l: dict, original=None, samples=4_000_000) -> list[Row]:
     for l, err in values_by_l.items():
         s = resolve(dict(task="program", nops="2,5", **{"val-nops": 5}, l=l, samples=samples))
         ref = {SAMPLE: original[l]} if original else {}
-        out.append(Row(Cell({"l": l}, 4_000_000), s, ["k"], "done", 1, values={SAMPLE: [err]}, original=ref))
+        out.append(Row(Cell({"l": l}, 4_000_000), s, ["k"], "done", ["k"], values={SAMPLE: [err]}, original=ref))
     return out
 
 
@@ -61,7 +61,7 @@ def test_a_row_is_judged_on_every_error_rate_the_original_reports():
     s = resolve(dict(task="program", nops="2,5", model="mamba", **{"val-nops": 5}))
 
     def row(mask: float, original_mask: float = 55.8) -> Row:
-        return Row(Cell({}, 4_000_000), s, ["k"], "done", 1, values={SAMPLE: [100.0], MASK: [mask]},
+        return Row(Cell({}, 4_000_000), s, ["k"], "done", ["k"], values={SAMPLE: [100.0], MASK: [mask]},
                    original={SAMPLE: 99.18, MASK: original_mask})
 
     assert row_reproduced(row(57.0), [SAMPLE, MASK]) and not row_reproduced(row(96.1), [SAMPLE, MASK])

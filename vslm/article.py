@@ -117,8 +117,7 @@ def first_below_line(exp: Experiment, rows: list[Row], root: Path) -> str:
     for col, threshold in exp.spec.get("first_below", {}).items():
         cells = []
         for r in rows:
-            done = [k for k in r.keys if (load_result(k, root) or {}).get("status") == "done"]
-            found = [first_below(k, METRICS[col][0], threshold, root) for k in done]
+            found = [first_below(k, METRICS[col][0], threshold, root) for k in r.done_keys]
             budget = format_samples(r.settings["samples"])
             if found:
                 cells.append(f"{cell_label(r.cell)}: " + " / ".join(

@@ -128,12 +128,16 @@ class Row:
     settings: dict  # the first run's resolved settings
     keys: list[str]
     status: str  # done, or counts such as '1 done, 2 pending'
-    trials: int  # finished runs
+    done_keys: list[str]  # the finished runs
     display: dict = field(default_factory=dict)  # setting column -> display value
     values: dict = field(default_factory=dict)  # metric column -> the finished runs' values
     original: dict = field(default_factory=dict)  # metric column -> the original's value (nan: none)
     original_range: dict = field(default_factory=dict)  # metric column -> the original's (min, max)
     original_std: dict = field(default_factory=dict)  # metric column -> the std of the original's trials
+
+    @property
+    def trials(self) -> int:
+        return len(self.done_keys)
 
     def mean(self, col: str) -> float:
         v = self.values.get(col) or []
@@ -159,13 +163,13 @@ def build_rows(exp: Experiment, root: Path = Path(".")) -> list[Row]:
     for cell, runs in groups:
         settings = runs[0].settings
         results = {run.key: load_result(run.key, root) for run in runs}
-        done = [r for r in results.values() if r and r["status"] == "done"]
-        row = Row(cell, settings, [run.key for run in runs], _status(results), len(done))
+        done = {k: r for k, r in results.items() if r and r["status"] == "done"}
+        row = Row(cell, settings, [run.key for run in runs], _status(results), list(done))
         for col in setting_columns(exp):
             row.display[col] = format_value(SETTING_ALIASES.get(col, col), _cell_value(col, settings))
         for col in metric_columns(exp):
             key, scale = METRICS[col]
-            row.values[col] = [r["metrics"][key] * scale for r in done if r["metrics"].get(key) is not None]
+            row.values[col] = [r["metrics"][key] * scale for r in done.values() if r["metrics"].get(key) is not None]
         if not exp.spec.get("per_trial"):
             _set_original(row, match_reference(ref, exp, settings), exp)
         rows.append(row)
