@@ -16,6 +16,38 @@ def copy_pipeline(dst: Path) -> Path:
     return dst
 
 
+def import_original(commit: str, *modules: str) -> list:
+    """The named modules of the original (defgsus/nn-experiments) from the folder
+    `$VSLM_ORIGINAL/<commit>` that holds that commit's files, imported apart from any other
+    commit's (its `experiments` and `src` packages are cleared before and after); torchvision,
+    imported there but unused here, is stubbed."""
+    import importlib
+    import sys
+    from unittest.mock import MagicMock
+
+    for name in ("torchvision", "torchvision.transforms", "torchvision.transforms.functional"):
+        sys.modules.setdefault(name, MagicMock())
+
+    def clear():
+        for name in [n for n in sys.modules if n.split(".")[0] in ("experiments", "src")]:
+            del sys.modules[name]
+
+    folder = str(Path(os.environ["VSLM_ORIGINAL"], commit))
+    clear()
+    sys.path.insert(0, folder)
+    try:
+        return [importlib.import_module(m) for m in modules]
+    finally:
+        sys.path.remove(folder)
+        clear()
+
+
+def has_original(commit: str, file: str) -> bool:
+    """Whether `$VSLM_ORIGINAL/<commit>` holds `file` (the side-by-side tests skip otherwise)."""
+    root = os.environ.get("VSLM_ORIGINAL")
+    return bool(root) and Path(root, commit, file).exists()
+
+
 def lock_step(ours, orig, settings: dict, loss, steps: int = 20) -> None:
     """Train both models on the same `steps` training batches of `settings` through AdamW (the
     original's optimizer)."""

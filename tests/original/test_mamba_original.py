@@ -1,32 +1,30 @@
 """Side by side with the original's Mamba class (defgsus/nn-experiments @193ed2c, a copy of
-mamba-minimal), imported from a checkout named by VSLM_ORIGINAL (its `src/` beside; needs einops).
+mamba-minimal), imported from that commit's files in `$VSLM_ORIGINAL/193ed2c` (needs einops).
 Skipped elsewhere: the original code is not part of this repository.
 
-    git -C nn-experiments archive 193ed2c src/models/mamba | tar -x -C /tmp/orig
+    mkdir -p /tmp/orig/193ed2c
+    git -C nn-experiments archive 193ed2c src/models/mamba | tar -x -C /tmp/orig/193ed2c
     VSLM_ORIGINAL=/tmp/orig python3 -m pytest tests/original
 """
-import os
-import sys
-
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import lock_step
+from conftest import has_original, import_original, lock_step
 
 from vslm.models import build_model
 from vslm.settings import resolve
 from vslm.tasks import validation_set
 from vslm.train import to_batch
 
-ORIGINAL = os.environ.get("VSLM_ORIGINAL")
-pytestmark = pytest.mark.skipif(not ORIGINAL, reason="VSLM_ORIGINAL does not name a checkout of the original")
+pytestmark = pytest.mark.skipif(not has_original("193ed2c", "src/models/mamba/mamba.py"),
+                                reason="VSLM_ORIGINAL has no 193ed2c/ with the original's Mamba")
 SETTINGS = dict(task="program", nops="2,5", model="mamba", l=6, ch=32, d_state=16, **{"val-nops": 5})
 
 
 def models(scan: str):
     pytest.importorskip("einops")
-    sys.path.insert(0, ORIGINAL)
-    from src.models.mamba.mamba import Mamba, ModelArgs
+    (mamba,) = import_original("193ed2c", "src.models.mamba.mamba")
+    Mamba, ModelArgs = mamba.Mamba, mamba.ModelArgs
 
     torch.manual_seed(0)
     ours = build_model(resolve(dict(SETTINGS, scan=scan))).double()

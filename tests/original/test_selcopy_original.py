@@ -1,41 +1,33 @@
 """Side by side with the code of the original's selective-copying runs (S1, defgsus/nn-experiments
-@b2aaaf4, 2024-12-14): its data generator and ConvTextModel, imported from a checkout named by
-VSLM_ORIGINAL (with stubs for torchvision). Skipped elsewhere.
+@b2aaaf4, 2024-12-14): its data generator and ConvTextModel, imported from that commit's files in
+`$VSLM_ORIGINAL/b2aaaf4`. Skipped elsewhere.
 
+    mkdir -p /tmp/orig/b2aaaf4
     git -C nn-experiments archive b2aaaf4 experiments/textmask/textmodel.py \\
         src/datasets/generative/text_gen.py src/datasets/base_iterable.py src/models/util.py \\
-        src/util/params.py | tar -x -C /tmp/orig
+        src/util/params.py | tar -x -C /tmp/orig/b2aaaf4
     VSLM_ORIGINAL=/tmp/orig python3 -m pytest tests/original
 """
-import os
-import sys
-from pathlib import Path
-from unittest.mock import MagicMock
-
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import lock_step
+from conftest import has_original, import_original, lock_step
 
 from vslm.models import build_model
 from vslm.settings import resolve
 from vslm.tasks import validation_set
 from vslm.train import to_batch
 
-ORIGINAL = os.environ.get("VSLM_ORIGINAL")
-pytestmark = pytest.mark.skipif(not ORIGINAL or not Path(ORIGINAL, "experiments/textmask/textmodel.py").exists(),
-                                reason="VSLM_ORIGINAL does not name a checkout with the original's S1 code")
+pytestmark = pytest.mark.skipif(not has_original("b2aaaf4", "experiments/textmask/textmodel.py"),
+                                reason="VSLM_ORIGINAL has no b2aaaf4/ with the original's S1 code")
 SETTINGS = dict(task="selcopy", nitem=10, area=40, model="conv", l=6, ch=64, ks=9)
 
 
 def original():
-    """The original's modules (b2aaaf4); torchvision, imported but unused here, is stubbed."""
-    for name in ("torchvision", "torchvision.transforms", "torchvision.transforms.functional"):
-        sys.modules.setdefault(name, MagicMock())
-    sys.path.insert(0, ORIGINAL)
-    from experiments.textmask.textmodel import ConvTextModel
-    from src.datasets.generative.text_gen import TextSelectiveCopyingIterableDataset
-    return ConvTextModel, TextSelectiveCopyingIterableDataset
+    """The original's ConvTextModel and selective-copying generator (b2aaaf4)."""
+    textmodel, text_gen = import_original("b2aaaf4", "experiments.textmask.textmodel",
+                                          "src.datasets.generative.text_gen")
+    return textmodel.ConvTextModel, text_gen.TextSelectiveCopyingIterableDataset
 
 
 def models():

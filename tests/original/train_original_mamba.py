@@ -3,7 +3,8 @@ batches, schedule and validation as the vslm run of those settings, only the mod
 Resumable like any run (its checkpoint holds the original class's weights). Prints the validation
 rows of both runs side by side when a finished vslm run of the same key is in results/runs.
 
-    git -C nn-experiments archive 193ed2c src/models/mamba | tar -x -C /tmp/orig   # needs einops
+    mkdir -p /tmp/orig/193ed2c   # the layout of tests/original; needs einops
+    git -C nn-experiments archive 193ed2c src/models/mamba | tar -x -C /tmp/orig/193ed2c
     VSLM_ORIGINAL=/tmp/orig python3 tests/original/train_original_mamba.py OUT [key=value ...]
 
 OUT must lie outside results/runs: its metrics.json carries the vslm run's key.
@@ -41,7 +42,7 @@ def validation_rows(path: Path) -> dict:
 
 
 def main(out: str, *assignments: str) -> None:
-    sys.path.insert(0, os.environ["VSLM_ORIGINAL"])
+    sys.path.insert(0, str(Path(os.environ["VSLM_ORIGINAL"], "193ed2c")))
     given = dict(ROW, **{"sched-samples": ROW["samples"], "samples": 300_000})
     settings = resolve(dict(given, **parse_assignments(assignments)))
     train.build_model = original_mamba
