@@ -48,6 +48,14 @@ def has_original(commit: str, file: str) -> bool:
     return bool(root) and Path(root, commit, file).exists()
 
 
+def original_loss(model, target, masked):
+    """The original trainer's loss (b2aaaf4 and 0bc4638 alike): CE against one-hot targets over all
+    positions, in float64."""
+    import torch.nn.functional as F
+
+    return F.cross_entropy(model(masked).view(-1, 256), F.one_hot(target, 256).view(-1, 256).double())
+
+
 def lock_step(ours, orig, settings: dict, loss, steps: int = 20) -> None:
     """Train both models on the same `steps` training batches of `settings` through AdamW (the
     original's optimizer)."""

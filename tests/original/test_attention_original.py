@@ -10,8 +10,7 @@ linear attention, imported from that commit's files in `$VSLM_ORIGINAL/0bc4638`.
 """
 import pytest
 import torch
-import torch.nn.functional as F
-from conftest import has_original, import_original, lock_step
+from conftest import has_original, import_original, lock_step, original_loss
 
 from vslm.models import build_model
 from vslm.settings import resolve
@@ -44,11 +43,6 @@ def models(attnact: str):
     theirs = [k for k in orig.state_dict() if not k.startswith("lm_head")]  # tied to the embedding
     orig.load_state_dict(dict(zip(theirs, ours.state_dict().values(), strict=True)), strict=False)
     return ours, orig
-
-
-def original_loss(model, target, masked):
-    """The 0bc4638 trainer's loss: CE against one-hot targets over all positions."""
-    return F.cross_entropy(model(masked).view(-1, 256), F.one_hot(target, 256).view(-1, 256).double())
 
 
 def test_validation_set_is_the_original_generators():

@@ -10,8 +10,7 @@
 """
 import pytest
 import torch
-import torch.nn.functional as F
-from conftest import has_original, import_original, lock_step
+from conftest import has_original, import_original, lock_step, original_loss
 
 from vslm.models import build_model
 from vslm.settings import resolve
@@ -42,12 +41,6 @@ def models():
     assert len(mine) == len(theirs)
     orig.load_state_dict(dict(zip(theirs, mine)), strict=False)
     return ours, orig
-
-
-def original_loss(model, target, masked):
-    """The b2aaaf4 trainer's loss: CE against one-hot targets over all positions."""
-    logits = model(masked)
-    return F.cross_entropy(logits.view(-1, 256), F.one_hot(target, 256).view(-1, 256).double())
 
 
 def test_validation_set_is_the_original_generators():
