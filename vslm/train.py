@@ -4,7 +4,8 @@ AdamW (lr 5e-4, weight decay 0.01), batch 64, cosine decay to 0 over
 sched-samples / bs steps with no warmup, cross-entropy over all positions,
 optional gradient value clipping; epochs of 100,000 fresh samples (short last
 batch); validation every val-every samples and at the end. The run directory
-holds metrics.json, curve.csv, examples.txt/png and a checkpoint to resume from.
+holds metrics.json, curve.csv, examples.txt/png, a checkpoint to resume from and, once
+done, model.pt (the final weights: a state dict with the run key).
 """
 from __future__ import annotations
 
@@ -287,6 +288,8 @@ class Run:
         output = logits.argmax(-1)
         atomic_write(self.out / "examples.txt", examples_text(target, masked, output, part.length))
         atomic_write(self.out / "examples.png", examples_png(target, masked, output, part.length))
+        if self.status == "done":  # the final weights, for checks that need no retraining
+            save_checkpoint(self.out / "model.pt", {"run_key": self.key, "model": self.model.state_dict()})
         write_json(self.out / "metrics.json", result)
         self.checkpoint_path.unlink(missing_ok=True)  # finished: nothing left to resume
         return result
