@@ -65,8 +65,11 @@ def test_header_counts_runs_and_hours_of_the_runs():
 def test_claims_count_matches_the_verdicts_listed():
     glance = section("The claims at a glance", "##")
     verdicts = [line.split("|")[3].strip() for line in glance.splitlines() if re.match(r"\| \d+ \|", line)]
-    held = re.search(r"(\d+) of (\d+) claims hold", glance).groups()
-    assert (int(held[0]), int(held[1])) == (verdicts.count("✓"), len(verdicts))
+    held, failed, undecided = map(int, re.search(r"(\d+) of \d+ claims hold on our numbers, (\d+) do not and "
+                                                 r"(\d+) are undecided", glance).groups())
+    assert (held, failed, undecided) == (verdicts.count("✓ holds"), verdicts.count("✗ fails"),
+                                         verdicts.count("? undecided"))
+    assert held + failed + undecided == len(verdicts) == 11
 
 
 def test_draft_markers_follow_the_runs():
@@ -94,3 +97,29 @@ def test_first_below_samples_match_the_curves():
                      if r["split"] == "validation" and float(r[col.removeprefix("validation_")]) < threshold]
             expected.append(millions(below[0]) if below else f"not by {millions(result(key)['samples'])}")
     assert stated == expected
+
+
+def test_the_original_trainer_table_shows_the_runs_it_names():
+    """Each value of the original's code run here is a snapshot.json of results/original-runs, each
+    of ours a finished run's validation loss."""
+    if "### The original's own trainer, run here" not in ARTICLE:
+        assert not list((ROOT / "results" / "original-runs").glob("*/snapshot.json"))
+        return
+    table = section("The original's own trainer, run here")
+    rows = [line.split("|")[1:-1] for line in table.splitlines() if line.startswith("| l ")]
+    here = {f"{json.loads(p.read_text())['validation_loss']:.3g}"
+            for p in (ROOT / "results" / "original-runs").glob("*/snapshot.json")}
+    ours = {f"{json.loads(p.read_text())['metrics']['validation_loss']:.3g}"
+            for p in (ROOT / "results" / "runs").glob("*/metrics.json")
+            if json.loads(p.read_text())["status"] == "done"}
+    assert rows
+    for row in rows:
+        assert set(row[1].split(" (")[0].split(", ")) <= here
+        assert set(row[3].strip().split(", ")) <= ours
+
+
+def test_the_shift_sentence_adds_up():
+    s = section("The equal-budget shift")
+    worse, cells = map(int, re.search(r"(\d+) of (\d+) distinct cells end at a higher", s).groups())
+    by_table = [tuple(map(int, m)) for m in re.findall(r"[A-Z]\d?-T\d+ (\d+) of (\d+)", s.split("by table:")[1])]
+    assert sum(w for w, _ in by_table) == worse and sum(n for _, n in by_table) == cells

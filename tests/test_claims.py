@@ -1,81 +1,119 @@
-"""Claims are computed from the numbers: the same rule flips with the data, and so does the
-'original reproduced' verdict."""
-import math
+"""Claims and rows are judged on intervals from all trials (workflow/verdicts.yaml): each verdict
+flips with the data, and stays undecided when the trials cannot tell."""
+from pathlib import Path
 
 import markdown
+import pytest
 
 from vslm.article import cell
-from vslm.claims import MASK, SAMPLE, check_claims, permutation_p
-from vslm.compare import reproduces
-from vslm.experiments import Cell
+from vslm.claims import MASK, SAMPLE, Context, check_claims
+from vslm.experiments import Cell, Experiment
 from vslm.settings import resolve
-from vslm.tables import Row, row_reproduced
+from vslm.tables import Row
+from vslm.verdicts import NOT_REPRODUCED, REPRODUCED, UNDECIDED, Judge, Rules
+
+RULES = Rules.load(Path(__file__).resolve().parent.parent / "workflow" / "verdicts.yaml")
+SPREAD = (0.8, 0.9, 1.0, 1.1, 1.25)  # trial-to-trial factors of a cell's error
 
 
-def rows(values_by_l: dict, original=None, samples=4_000_000) -> list[Row]:
-    out = []
-    for l, err in values_by_l.items():
-        s = resolve(dict(task="program", nops="2,5", **{"val-nops": 5}, l=l, samples=samples))
-        ref = {SAMPLE: original[l]} if original else {}
-        out.append(Row(Cell({"l": l}, 4_000_000), s, ["k"], "done", ["k"], values={SAMPLE: [err]}, original=ref))
-    return out
+def row(settings: dict, errors: list, original: dict | None = None, std: dict | None = None) -> Row:
+    s = resolve(settings)
+    keys = [f"k{i}{hash(str(settings)) % 10**6}" for i in range(len(errors))]
+    return Row(Cell(dict(settings), s["samples"]), s, keys, "done", keys, values={SAMPLE: list(errors)},
+               original=original or {}, original_std=std or {})
 
 
-def claim(number, R):
-    return next(c for c in check_claims(R) if c.number == number)
+def context(rows: dict, trials: int = 1) -> Context:
+    experiments = {name: Experiment(name, {"trials": trials}, []) for name in rows}
+    return Context(rows, Judge(RULES, experiments, rows))
 
 
-ORIGINAL = {18: 2.5577, 12: 27.3885, 6: 99.5123}
+def s2t3(errors: dict, factors=SPREAD, original: dict | None = None) -> dict:
+    base = dict(task="program", nops="2,5", **{"val-nops": 5}, samples=4_000_000)
+    return {"S2-T3": [row(dict(base, l=l), [e * f for f in factors],
+                          {SAMPLE: original[l]} if original else None) for l, e in errors.items()]}
 
 
-def test_claim_verdicts_follow_the_numbers():
-    assert claim(3, {"S2-T3": rows({18: 2.6, 12: 27.4, 6: 99.5})}).verdict == "✓"
-    assert claim(3, {"S2-T3": rows({18: 50.0, 12: 27.4, 6: 99.5})}).verdict == "✗"
-    # a tie, or a difference of a few samples, is no order
-    assert claim(3, {"S2-T3": rows({18: 2.6, 12: 99.97, 6: 99.97})}).verdict == "✗"
-    assert claim(3, {"S2-T3": rows({18: 2.6, 12: 99.0, 6: 99.5})}).verdict == "✗"
-    missing = claim(3, {"S2-T3": rows({18: 2.6, 6: 99.5})})
+def claim(number, rows, **kw):
+    return next(c for c in check_claims(context(rows, **kw)) if c.number == number)
+
+
+def test_order_claim_holds_fails_or_stays_undecided_with_the_data():
+    assert claim(3, s2t3({18: 2.6, 12: 27.4, 6: 70.0})).verdict == "holds"
+    assert claim(3, s2t3({18: 50.0, 12: 20.0, 6: 70.0})).verdict == "fails"
+    assert claim(3, s2t3({18: 2.6, 12: 79.0, 6: 70.0})).verdict == "undecided"  # a tie within the noise
+    missing = claim(3, s2t3({18: 2.6, 6: 70.0}))
     assert missing.verdict.startswith("not evaluable") and "l" in missing.verdict
 
 
+def test_one_trial_cannot_decide_what_five_can():
+    """The same cells and spread: two trials per cell leave 40 % against 70 % undecided, five decide."""
+    close = {18: 2.6, 12: 40.0, 6: 70.0}
+    assert claim(3, s2t3(close)).verdict == "holds"
+    assert claim(3, s2t3(close, factors=(0.8, 1.25))).verdict == "undecided"
+
+
 def test_reproduced_verdict_and_budget_follow_the_numbers():
-    same = claim(3, {"S2-T3": rows({18: 2.6, 12: 27.4, 6: 99.5}, ORIGINAL)})
-    assert same.reproduced == "✓" and same.budget == "original"
-    assert "l=18: 2.6 % (original 2.56 %)" in same.numbers_text
-    off = claim(3, {"S2-T3": rows({18: 9.0, 12: 27.4, 6: 99.5}, ORIGINAL, samples=1_000_000)})
-    assert off.verdict == "✓" and off.reproduced == "✗ (l=18)"
-    assert off.budget == "below the original: 1M of 4M"
+    same = claim(3, s2t3({18: 2.6, 12: 27.4, 6: 70.0}, original={18: 2.6, 12: 27.4, 6: 70.0}))
+    assert same.reproduced.startswith("?") or same.reproduced == "✓"  # one original trial: wide intervals
+    off = claim(3, s2t3({18: 60.0, 12: 27.4, 6: 99.0}, original={18: 0.5, 12: 27.4, 6: 99.0}))
+    assert off.reproduced.startswith("✗") and "l=18" in off.reproduced
+    assert same.budget == "original"
+    assert "l=18: 2.63 % [" in same.numbers_text and "(original 2.6 %, n 1)" in same.numbers_text
 
 
-def test_tolerance_rule():
-    assert reproduces(99.9, 99.5) and reproduces(3.0, 2.56) and reproduces(0.5, 0.06)
-    assert not reproduces(9.0, 2.56) and not reproduces(100.0, 98.5) and not reproduces(60.0, 27.4)
-    assert reproduces(1.2, 0.6, (0.2, 1.3)) and not reproduces(1.2, 0.6, (0.2, 1.05))
-    assert reproduces(0.003, 0.002, percent=False) and not reproduces(0.003, 0.0013, percent=False)
-    assert reproduces(5.0, math.nan) is None
+def c_t2(elu: list, dpfp: list) -> dict:
+    base = dict(task="program", nops="1,3", **{"val-nops": 3}, l=3, ks=13, dil="3,5,1", attn="0,0,T", qkv="QK")
+    return {"C-T2": [row(dict(base, attnact="elu+1"), elu), row(dict(base, attnact="dpfp"), dpfp)]}
 
 
-def test_a_row_is_judged_on_every_error_rate_the_original_reports():
-    """Sample error saturates at 100 %: a model at chance (mask error 96 %) does not reproduce an
-    original that learned part of the answers (56 %); columns the original lacks are not judged."""
-    s = resolve(dict(task="program", nops="2,5", model="mamba", **{"val-nops": 5}))
-
-    def row(mask: float, original_mask: float = 55.8) -> Row:
-        return Row(Cell({}, 4_000_000), s, ["k"], "done", ["k"], values={SAMPLE: [100.0], MASK: [mask]},
-                   original={SAMPLE: 99.18, MASK: original_mask})
-
-    assert row_reproduced(row(57.0), [SAMPLE, MASK]) and not row_reproduced(row(96.1), [SAMPLE, MASK])
-    assert row_reproduced(row(96.1, math.nan), [SAMPLE, MASK])
-    assert row_reproduced(row(96.1), []) is None
+def test_equivalence_claim_needs_trials_and_a_small_difference():
+    many = [1.0 * f for f in SPREAD] * 4
+    assert claim(7, c_t2(many, many)).verdict == "holds"
+    assert claim(7, c_t2(many, [10 * v for v in many])).verdict == "fails"
+    few = claim(7, c_t2([0.5, 2.0], [0.6, 1.9]))
+    assert few.verdict == "undecided" and "power" in few.extra
+    power = float(claim(7, c_t2(many, many)).extra.split("difference: ")[1].rstrip("%")) / 100
+    assert 0 < power <= 1
 
 
-def test_permutation_test_separates_shifted_trials_only():
-    assert permutation_p([1.0, 2.0, 3.0, 4.0, 5.0], [10.0, 11.0, 12.0, 13.0, 14.0]) < 0.01
-    assert permutation_p([1.0, 3.0, 5.0, 2.0, 4.0], [2.5, 3.5, 1.5, 4.5, 3.0]) > 0.5
+def test_row_verdict_and_interval():
+    base = dict(task="program", nops="1,3", **{"val-nops": 3}, l=3, ks=13, dil="3,5,1", attn="0,0,T", qkv="QK")
+    trials = [2.0 * f for f in SPREAD] * 3
+    rows = {"C-T1": [row(dict(base, attnact="elu+1"), trials, {SAMPLE: 2.0}, {SAMPLE: 0.5}),
+                     row(dict(base, attnact="dpfp"), [40.0 * f for f in SPREAD] * 3, {SAMPLE: 2.0}, {SAMPLE: 0.5})]}
+    judge = context(rows, trials=10).judge
+    near, far = (judge.compare(r.settings, SAMPLE) for r in rows["C-T1"])
+    assert near.verdict == REPRODUCED and near.lo < 0 < near.hi
+    assert far.verdict == NOT_REPRODUCED and far.lo > RULES.margin
+    lone = context({"C-T1": [row(dict(base, attnact="elu+1"), [2.0], {SAMPLE: 2.0})]}).judge
+    assert lone.compare(rows["C-T1"][0].settings, SAMPLE).verdict == UNDECIDED  # no spread known: no verdict
+
+
+def test_a_cell_in_two_tables_is_judged_once_from_all_its_trials():
+    base = dict(task="program", nops="1,3", **{"val-nops": 3}, l=3, ks=13, dil="3,5,1", attn="0,0,T", qkv="QK")
+    a = row(dict(base, seed=1), [1.0], {SAMPLE: 1.06}, {SAMPLE: 0.57})
+    b = row(dict(base, seed=2), [1.5, 0.8], {SAMPLE: 1.0597}, {SAMPLE: 0.57})  # the same runs, rounded
+    judge = context({"S2-T7": [a], "C-T2": [b]}, trials=5).judge
+    c = judge.compare(a.settings, SAMPLE)
+    assert c.ours.n == 3 and c.original.n == 5
+
+
+@pytest.mark.parametrize("mask", [57.0, 96.1])
+def test_a_row_takes_the_worst_verdict_of_its_error_rates(mask):
+    """Sample error saturates at 100 %: the mask error decides whether a model at chance reproduces an
+    original that learned part of the answers."""
+    base = dict(task="program", nops="2,5", model="mamba", **{"val-nops": 5})
+    r = row(base, [99.9] * 5, {SAMPLE: 99.9, MASK: 55.8}, {SAMPLE: 0.05, MASK: 1.0})
+    r.values[MASK] = [mask * f for f in (0.99, 1.0, 1.01, 0.995, 1.005)]
+    judge = context({"S2-T4": [r]}, trials=5).judge
+    verdict, found = judge.row(r.settings, [SAMPLE, MASK])
+    assert len(found) == 2
+    assert (verdict == NOT_REPRODUCED) == (mask > 90)
 
 
 def test_claim_rules_with_pipes_stay_in_their_cell():
     rule = "|mean elu+1 - mean dpfp| <= the larger trial std"
-    row = "| " + " | ".join(cell(v) for v in ("claim", rule, "numbers", "✓")) + " |"
-    html = markdown.markdown("| a | b | c | d |\n|---|---|---|---|\n" + row, extensions=["tables"])
+    line = "| " + " | ".join(cell(v) for v in ("claim", rule, "numbers", "✓")) + " |"
+    html = markdown.markdown("| a | b | c | d |\n|---|---|---|---|\n" + line, extensions=["tables"])
     assert html.count("<td>") == 4 and f"<td>{rule.replace('<', '&lt;')}</td>" in html

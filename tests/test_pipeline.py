@@ -15,10 +15,15 @@ from vslm.article import place_line
 from vslm.experiments import ConfigError, all_runs, load_config
 from vslm.rundir import write_json
 from vslm.tables import build_rows, table_frame
+from vslm.verdicts import Judge, Rules
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text())
 SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
+
+
+def judge(exp, rows) -> Judge:
+    return Judge(Rules.load(ROOT / "workflow" / "verdicts.yaml"), {exp.name: exp}, {exp.name: rows})
 
 
 def config(**changes):
@@ -88,13 +93,15 @@ def test_table_means_std_pending_and_reference(tmp_path):
             "metrics": {"validation_sample_error%": err, "validation_mask_error%": err / 5, "validation_loss": 0.1,
                         "model_params": 229632, "train_time_s": 60.0, "throughput": 10.0}})
     rows = build_rows(exp, tmp_path)
-    frame = table_frame(exp, rows).set_index("attnact")
+    frame = table_frame(exp, rows, judge(exp, rows)).set_index("attnact")
     assert frame.loc["elu+1", "validation_sample_error%"] == "4"
-    assert frame.loc["elu+1", "validation_sample_error% (std)"] == f"{2.73861:.6g}"  # ddof=1
-    assert frame.loc["elu+1", "validation_sample_error% (original)"] == "0.676752"
-    assert frame.loc["elu+1", "validation_sample_error% (original min)"] == "0.199045"
+    assert frame.loc["elu+1", "validation_sample_error% (std)"] == "2.74"  # ddof=1
+    assert frame.loc["elu+1", "validation_sample_error% (original)"] == "0.677"
+    assert frame.loc["elu+1", "validation_sample_error% (original min)"] == "0.199"
     assert frame.loc["elu+1", "validation_sample_error% (original's place)"] == "below ours"
-    assert frame.loc["elu+1", "reproduced"] == "✗"  # our mean 4 % is outside the original's 0.2-1.05 %
+    # ours 1-8 % against the original's 0.2-1.05 %: the interval of the odds ratio lies above 2
+    assert frame.loc["elu+1", "verdict"] == "not reproduced"
+    assert frame.loc["elu+1", "ours / original (90 % interval)"].startswith("sample ×")
     assert frame.loc["elu+1", "status"] == "done"
     assert frame.loc["dpfp", "status"] == "5 pending" and frame.loc["dpfp", "validation_sample_error%"] == ""
     assert place_line(exp, rows) == ("The original's value among our trials (min to max), validation_sample_error%: "
@@ -111,7 +118,7 @@ def test_original_place_only_where_the_original_has_a_value(tmp_path):
             "metrics": {"validation_sample_error%": 3.0, "validation_mask_error%": 0.3, "validation_loss": loss,
                         "model_params": 459520, "train_time_s": 60.0, "throughput": 10.0}})
     rows = build_rows(exp, tmp_path)
-    frame = table_frame(exp, rows).set_index("l")
+    frame = table_frame(exp, rows, judge(exp, rows)).set_index("l")
     assert frame.loc["12", "validation loss (original's place)"] == "below ours"  # original 0.00128
     assert frame.loc["12", "validation_mask_error% (min)"] == "0.3"
     assert not [c for c in frame.columns if "error% (original" in c]  # S1-T1's original reports loss only

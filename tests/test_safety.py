@@ -63,18 +63,24 @@ def test_outputs_rebuild_exactly_on_what_they_read(tmp_path):
     pretend_built(work)
     assert dry_run(work) == (0, set())
     cfg = yaml.safe_load((work / "config.yaml").read_text())
+    # every table judges its rows with every table's trials and references (workflow/verdicts.yaml)
+    tables = {("table", exp) for exp in FIXTURE["experiments"]}
     cfg["experiments"]["S1-T1"]["title"] = "A new title"
     (work / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-    assert dry_run(work) == (0, {("table", "S1-T1"), ("plot", "S1-T1"), ("article", ""), ("all", "")})
+    assert dry_run(work) == (0, tables | {("plot", "S1-T1"), ("article", ""), ("all", "")})
     pretend_built(work, cfg)
-    key = load_config(cfg)["S1-T1"].keys[0]  # a run's metrics change: its table, plot and the article
+    key = load_config(cfg)["S1-T1"].keys[0]  # a run's metrics change: the tables, its plot and the article
     (work / "results" / "runs" / key / "metrics.json").write_text(
         (work / "results" / "runs" / key / "metrics.json").read_text().replace('"x"', '"y"'))
-    assert dry_run(work) == (0, {("table", "S1-T1"), ("plot", "S1-T1"), ("article", ""), ("all", "")})
+    assert dry_run(work) == (0, tables | {("plot", "S1-T1"), ("article", ""), ("all", "")})
     pretend_built(work, cfg)
     with open(work / "reference" / "S2-T4.csv", "a") as f:
         f.write("\n")
-    assert dry_run(work) == (0, {("table", "S2-T4"), ("article", ""), ("all", "")})
+    assert dry_run(work) == (0, tables | {("article", ""), ("all", "")})
+    pretend_built(work, cfg)
+    with open(work / "workflow" / "verdicts.yaml", "a") as f:  # the rules: every table and the article
+        f.write("\n")
+    assert dry_run(work) == (0, tables | {("article", ""), ("all", "")})
     pretend_built(work, cfg)
     cfg["scales"]["other"] = dict(cfg["scales"]["smoke"])
     cfg["scale"] = "other"
@@ -157,8 +163,14 @@ def test_raw_html_from_config_is_shown_as_text(tmp_path):
 def test_non_editable_install_runs_the_pipeline(tmp_path):
     """`pip install .` (not editable): the jobs find the reference tables and section texts in the
     working tree, not in site-packages."""
+    import site
+
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    # the running environment's packages (a venv's or the system's) behind the new venv's own: listed
+    # folders, whose .pth files (an editable vslm's finder among them) are not run
+    (own,) = venv.glob("lib/python*/site-packages")
+    (own / "outer.pth").write_text("\n".join(p for p in site.getsitepackages() if Path(p).is_dir()) + "\n")
     subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "-q", "--no-deps",
                     str(ROOT)], check=True, timeout=300, capture_output=True)
     where = subprocess.run([venv / "bin" / "python", "-c", "import vslm; print(vslm.__file__)"],
@@ -201,3 +213,75 @@ def test_score_bad_files_are_one_line(tmp_path, capsys, content, message):
     assert main(["score", "program", str(path)]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err
+
+
+@pytest.mark.slow
+def test_an_execution_setting_never_reruns_a_done_run(tmp_path):
+    """With Snakemake's metadata present, a device added to a done cell's settings schedules no
+    training: the run keeps its result (the device reaches jobs through results/specs/execution.json)."""
+    cfg = yaml.safe_load(yaml.safe_dump(FIXTURE))
+    cfg["experiments"] = {"S1-T1": cfg["experiments"]["S1-T1"]}
+    cfg["experiments"]["S1-T1"]["grid"]["l"] = [6]
+    work = workdir(tmp_path, cfg)
+    built = subprocess.run(["snakemake", "--cores", "1", "--resources", "gpu=1"], cwd=work, capture_output=True,
+                           text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-2000:]
+    (key,) = all_runs(load_config(cfg))
+    metrics = (work / "results" / "runs" / key / "metrics.json").read_text()
+    cfg["experiments"]["S1-T1"]["base"]["device"] = "cuda"  # no CUDA here: a rerun would fail the run
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    rc, jobs = dry_run(work)
+    assert rc == 0 and not [j for j in jobs if j[0] == "train"], jobs
+    assert (work / "results" / "runs" / key / "metrics.json").read_text() == metrics
+
+
+def test_bf16_without_its_instructions_is_refused_in_one_line(tmp_path, capsys, monkeypatch):
+    import torch
+
+    from vslm.cli import main
+
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    rc = main(["train", "--out", str(tmp_path / "run"), "--set", "task=program", "model=lstm", "precision=bf16",
+               "samples=64", "val-count=64", "device=cpu"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "\n" not in err and "precision" in err and "bf16" in err and "fp32" in err
+
+
+def test_a_training_failure_is_one_line_with_the_traceback_kept(tmp_path, capsys, monkeypatch):
+    from vslm import train
+    from vslm.cli import main
+
+    def broken(self, progress):
+        raise RuntimeError("could not create a primitive descriptor")
+
+    monkeypatch.setattr(train.Run, "train", broken)
+    out = tmp_path / "run"
+    rc = main(["train", "--out", str(out), "--set", "task=selcopy", "l=1", "ch=8", "samples=64", "val-count=64"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "\n" not in err and "primitive descriptor" in err and "error.log" in err
+    assert "Traceback" in (out / "error.log").read_text()
+
+
+@pytest.mark.parametrize("folder", ["report", "results", "results/tables", ".", ".."])
+def test_draft_refuses_the_pipeline_outputs(tmp_path, capsys, folder):
+    from vslm.cli import main
+
+    work = workdir(tmp_path / "w")
+    before = sorted(p.relative_to(work) for p in work.rglob("*"))
+    assert main(["draft", "--config", str(work / "config.yaml"), "--out", str(work / folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "overwrite the pipeline's outputs" in err
+    assert sorted(p.relative_to(work) for p in work.rglob("*")) == before
+
+
+def test_a_symlinked_run_directory_is_refused(tmp_path):
+    from vslm.rundir import RunDirError, owned
+
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "abc").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(RunDirError, match="symbolic link"):
+        with owned(tmp_path / "runs" / "abc", "abc"):
+            pass
+    assert not list((tmp_path / "elsewhere").iterdir())

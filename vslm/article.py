@@ -13,23 +13,15 @@ from pathlib import Path
 import markdown
 import yaml
 
-from .claims import Claim, check_claims
-from .compare import ROW_RULE, TOLERANCE
+from .claims import MARK, Claim, Context, check_claims
 from .curves import first_below
+from .discussion import discussion
 from .experiments import Experiment, all_runs, cell_label, load_result
 from .paths import RUNS_DIR
 from .rundir import atomic_write
 from .settings import format_samples
-from .tables import (
-    METRICS,
-    Row,
-    build_rows,
-    details_frame,
-    judged_metrics,
-    original_place,
-    row_reproduced,
-    spread_columns,
-)
+from .tables import METRICS, Row, details_frame, judged_metrics, original_place, row_verdict, spread_columns
+from .verdicts import FAILS, HOLDS, NOT_REPRODUCED, REPRODUCED, UNDECIDED, Judge, judge_experiments
 
 INTRO = """\
 This article re-runs the experiments of four write-ups on *Very Small Language Models*
@@ -81,17 +73,22 @@ def budget_line(exp: Experiment, rows: list[Row]) -> str:
             f"{_counts(original)} × {exp.original_trials}.*")
 
 
-def summary_line(exp: Experiment, rows: list[Row]) -> str:
-    """Which finished rows reproduce the original on the columns rows are judged on."""
+def summary_line(exp: Experiment, rows: list[Row], judge: Judge) -> str:
+    """The rows' verdicts (workflow/verdicts.yaml) on the columns rows are judged on; rows below the
+    original's budget are listed apart and not counted."""
     cols = judged_metrics(exp, rows)
-    judged = [(r, row_reproduced(r, cols)) for r in rows]
-    judged = [(r, v) for r, v in judged if v is not None]
-    if not judged:
+    verdicts = [(r, row_verdict(judge, exp, rows, r)[0]) for r in rows if r.trials]
+    below = [r for r, v in verdicts if v == "below budget"]
+    judged = Counter(v for _, v in verdicts if v in (REPRODUCED, NOT_REPRODUCED, UNDECIDED))
+    if not judged and not below:
         return ""
-    missed = [r for r, v in judged if not v]
-    text = f"Reproduced ({', '.join(cols)}): {len(judged) - len(missed)} of {len(judged)} finished rows"
+    text = (f"Verdicts ({', '.join(cols)}; rows at the original budget): " +
+            ", ".join(f"{judged[v]} {v}" for v in (REPRODUCED, NOT_REPRODUCED, UNDECIDED)))
+    missed = [cell_label_row(r) for r, v in verdicts if v == NOT_REPRODUCED]
     if missed:
-        text += "; not: " + "; ".join(cell_label_row(r) for r in missed)
+        text += " (not reproduced: " + "; ".join(missed) + ")"
+    if below:
+        text += f"; {len(below)} rows below the original's budget are not judged"
     return text + "."
 
 
@@ -135,7 +132,7 @@ def cell_label_row(row: Row) -> str:
                     if below else "")
 
 
-def section_markdown(exp: Experiment, rows: list[Row], table_md: str, links: dict, root: Path) -> str:
+def section_markdown(exp: Experiment, rows: list[Row], judge: Judge, table_md: str, links: dict, root: Path) -> str:
     """`links`: the plot's and the runs folder's paths relative to the article; `root`: the
     repository the runs are in."""
     done = sum(r.trials for r in rows)
@@ -146,7 +143,7 @@ def section_markdown(exp: Experiment, rows: list[Row], table_md: str, links: dic
     if done < total:
         parts += [f"*Draft: {done} of {total} runs finished.*", ""]
     parts += [table_md, ""]
-    for line in (summary_line(exp, rows), place_line(exp, rows), first_below_line(exp, rows, root)):
+    for line in (summary_line(exp, rows, judge), place_line(exp, rows), first_below_line(exp, rows, root)):
         if line:
             parts += [line, ""]
     parts += [f"![{exp.name} error curves]({links['plot']})", ""]
@@ -170,15 +167,20 @@ def example_lines(run_dir: Path, samples: int = EXAMPLES) -> list[str]:
 
 
 def claims_glance(claims: list[Claim]) -> list[str]:
-    holds = sum(c.verdict == "✓" for c in claims)
+    verdicts = Counter(c.verdict for c in claims)
+    reproduced = Counter(c.reproduced.split(" (")[0] for c in claims)
     out = ["## The claims at a glance", "",
-           f"{holds} of {len(claims)} claims hold on our numbers; "
-           f"{sum(c.reproduced == '✓' for c in claims)} have all their numbers reproduced. "
-           f"Reproduced means: {TOLERANCE}; {ROW_RULE}.", "",
-           "| # | claim | holds on our numbers | the original's numbers reproduced | budget of the runs used |",
-           "|---|---|---|---|---|"]
-    out += ["| " + " | ".join(cell(v) for v in (c.number, c.text, c.verdict, c.reproduced, c.budget)) + " |"
-            for c in claims]
+           f"{verdicts[HOLDS]} of {len(claims)} claims hold on our numbers, {verdicts[FAILS]} do not and "
+           f"{verdicts[UNDECIDED]} are undecided (their intervals straddle the rule); the original's numbers are "
+           f"reproduced for {reproduced[MARK[REPRODUCED]]}, not reproduced for "
+           f"{reproduced[MARK[NOT_REPRODUCED] + ' ' + NOT_REPRODUCED]} and undecided for "
+           f"{reproduced[MARK[UNDECIDED] + ' ' + UNDECIDED]}. "
+           "✓ holds / reproduced, ✗ fails / not reproduced, ? undecided; every verdict uses all our trials of "
+           "a cell and an interval (*How sure we can be*).", "",
+           "| # | claim | holds on our numbers | the original's numbers reproduced | trials ours/original | budget |",
+           "|---|---|---|---|---|---|"]
+    out += ["| " + " | ".join(cell(v) for v in (c.number, c.text, f"{c.mark} {c.verdict}", c.reproduced, c.trials,
+                                                  c.budget)) + " |" for c in claims]
     changed = [c for c in claims if c.history != "unchanged"]
     if changed:
         out += ["", "Rule changes:", ""] + [f"- Claim {c.number}: {c.history}." for c in changed]
@@ -187,10 +189,10 @@ def claims_glance(claims: list[Claim]) -> list[str]:
 
 def claims_table(claims: list[Claim]) -> list[str]:
     out = ["#### Claims checked", "",
-           "| # | claim | rule | why this threshold | our numbers (original) | holds | reproduced |",
-           "|---|---|---|---|---|---|---|"]
+           "| # | claim | rule | why this threshold | our numbers [90 % interval, trials] (original) | holds | "
+           "reproduced |", "|---|---|---|---|---|---|---|"]
     out += ["| " + " | ".join(cell(v) for v in (c.number, c.text, c.rule, c.reason, c.numbers_text,
-                                                  c.verdict, c.reproduced)) + " |" for c in claims]
+                                                  f"{c.mark} {c.verdict}", c.reproduced)) + " |" for c in claims]
     return out + [""]
 
 
@@ -206,21 +208,23 @@ def run_details(experiments: dict, rows_by_exp: dict) -> list[str]:
 
 
 def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_path: Path,
-                  sections_path: Path, tables: dict, plots: dict, receptive: Path, root: Path = Path(".")) -> None:
+                  sections_path: Path, verdicts_path: Path, tables: dict, plots: dict, receptive: Path,
+                  root: Path = Path(".")) -> None:
     """`tables`, `plots`: experiment name -> its markdown table and png (the rules' outputs)."""
     md_dir = Path(md_path).parent
     texts = yaml.safe_load(Path(sections_path).read_text()) or {}
-    rows_by_exp = {name: build_rows(e, root) for name, e in experiments.items()}
-    claims = check_claims(rows_by_exp)
+    rows_by_exp, judge = judge_experiments(experiments, verdicts_path, root)
+    claims = check_claims(Context(rows_by_exp, judge))
     out = ["# Very Small Language Models, reproduced", "", INTRO,
-           f"Scale: **{scale}** ({note}). {provenance(experiments, root)}", "", "[TOC]", ""]
-    out += claims_glance(claims)
+           f"Scale: **{scale}** ({note}). {provenance(experiments, root)}", ""]
+    out += claims_glance(claims) + ["[TOC]", ""]
     sections: dict[str, list[str]] = {}
     for name, e in experiments.items():
         table = Path(tables[name]).read_text()
         links = {"plot": os.path.relpath(plots[name], md_dir), "runs_root": Path(root) / RUNS_DIR,
                  "runs": os.path.relpath(Path(root) / RUNS_DIR, md_dir)}
-        sections.setdefault(e.spec["section"], []).append(section_markdown(e, rows_by_exp[name], table, links, root))
+        part = section_markdown(e, rows_by_exp[name], judge, table, links, root)
+        sections.setdefault(e.spec["section"], []).append(part)
     for section, parts in sections.items():
         out += [f"## {section}", ""]
         text = texts.get(section) or {}
@@ -235,6 +239,7 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
         mine = [c for c in claims if c.section == section]
         if mine:
             out += claims_table(mine)
+    out += discussion(claims, judge, rows_by_exp, root)
     out += run_details(experiments, rows_by_exp)
     text = "\n".join(out) + "\n"
     atomic_write(Path(md_path), text)

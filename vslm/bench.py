@@ -31,7 +31,7 @@ from torch.profiler import profile
 from torch.utils.flop_counter import FlopCounterMode
 
 from .models import build_model
-from .settings import resolve
+from .settings import SettingsError, resolve
 from .tasks import Samples, make_task
 from .train import Run, pick_device, to_batch
 
@@ -305,9 +305,12 @@ def main(seconds: float = 4.0, threads: int = 1, only: list[str] | None = None, 
     for name in configs(only):
         settings = bench_settings(name, threads)
         per_sample = step_flops(settings) / settings["bs"]
-        steps = {"plain": plain_loop(settings)}
+        steps, refused = {"plain": plain_loop(settings)}, {}
         for mode, options in MODES.items():
-            steps[mode], _ = our_loop({**settings, **options})
+            try:
+                steps[mode], _ = our_loop({**settings, **options})
+            except SettingsError as e:  # an option this machine cannot run (bf16 without its instructions)
+                refused[mode] = str(e)
         if settings["model"] == "conv":
             steps["trials×4"], _ = batched_trials_loop(settings)
         for step in steps.values():
@@ -318,6 +321,7 @@ def main(seconds: float = 4.0, threads: int = 1, only: list[str] | None = None, 
             rows.append([name, mode, f"{sps:,.0f}", f"{1000 * settings['bs'] / sps:.1f}", f"{sps / best['plain']:.2f}",
                          f"{sps * per_sample / 1e9:.1f}", f"{100 * sps * per_sample / 1e9 / peak:.0f} %",
                          f"{100 * share:.0f} %" if share == share else "–"])
+        rows += [[name, mode, f"not run: {why}", "", "", "", "", ""] for mode, why in refused.items()]
     table = tabulate(rows, headers=["config", "mode", "samples/s", "ms/64 samples", "× plain", "GFLOP/s",
                                     "% of peak", "kernels"], tablefmt="github")
     return _header(threads, peak) + "\n\n" + table

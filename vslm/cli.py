@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from pathlib import Path
 
 import yaml
@@ -11,8 +12,8 @@ from . import __version__
 from .config import load, read_config
 from .experiments import ConfigError
 from .keys import help_text
-from .paths import SECTIONS, root_of
-from .rundir import RunDirError
+from .paths import OUTPUTS, SECTIONS, VERDICTS, root_of
+from .rundir import RunDirError, atomic_write
 from .settings import (
     COMMON_DEFAULTS,
     EXEC_KEYS,
@@ -133,7 +134,16 @@ def cmd_train(a) -> None:
 
     raw = load_settings_file(a.settings) if a.settings else {}
     raw.update(parse_assignments(a.set or []))
-    result = run(resolve(raw), Path(a.out))
+    settings = resolve(raw)
+    try:
+        result = run(settings, Path(a.out))
+    except (SettingsError, RunDirError, OSError):
+        raise
+    except Exception as e:  # a failure inside training: one line here, the traceback in the run's folder
+        log = Path(a.out) / "error.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(log, traceback.format_exc())
+        raise UsageError(f"training failed: {type(e).__name__}: {e} (traceback in {log})") from None
     m = result["metrics"]
     print(f"{result['status']}: {result['samples']:,} samples, validation sample error "
           f"{m['validation_sample_error%']}%, mask error {m['validation_mask_error%']}% -> {a.out}")
@@ -145,6 +155,16 @@ def cmd_plan(a) -> None:
     print(plan_table(load(a.config, scale=a.scale), root_of(a.config)))
 
 
+def draft_folder(out: Path, root: Path) -> Path:
+    """`out`, unless it is, holds or lies inside the pipeline's outputs or is the checkout itself."""
+    out = Path(out).resolve()
+    for kept in [root.resolve(), *(root.resolve() / o for o in OUTPUTS)]:
+        if out == kept or kept.is_relative_to(out) or (kept != root.resolve() and out.is_relative_to(kept)):
+            raise UsageError(f"--out {out}: the draft would overwrite the pipeline's outputs in {kept}; "
+                             "name a folder of its own (default draft/)")
+    return out
+
+
 def cmd_draft(a) -> None:
     """Tables, plots and article from whatever runs exist (pending cells marked) into their own
     folder, never over the pipeline's outputs; trains nothing."""
@@ -152,18 +172,22 @@ def cmd_draft(a) -> None:
     from .plots import plot_experiment
     from .receptive import receptive_field_figure
     from .tables import write_table
+    from .verdicts import judge_experiments
 
     config, root = read_config(a.config), root_of(a.config)
     scale = a.scale or config["scale"]
+    out = draft_folder(Path(a.out), root)
     experiments = load(config, scale=scale, root=root)
-    out, tables, plots = Path(a.out), {}, {}
+    rows, judge = judge_experiments(experiments, root / VERDICTS, root)
+    tables, plots = {}, {}
     for name, exp in experiments.items():
         tables[name], plots[name] = out / "tables" / f"{name}.md", out / "plots" / f"{name}.png"
-        write_table(exp, tables[name], out / "tables" / f"{name}.csv", root)
+        write_table(exp, rows[name], judge, tables[name], out / "tables" / f"{name}.csv")
         plot_experiment(exp, plots[name], out / "plots" / f"{name}.svg", root)
     receptive_field_figure(out / "plots" / "receptive-field.png")
     write_article(experiments, scale, config["scales"][scale].get("note", ""), out / "article.md",
-                  out / "article.html", root / SECTIONS, tables, plots, out / "plots" / "receptive-field.png", root)
+                  out / "article.html", root / SECTIONS, root / VERDICTS, tables, plots,
+                  out / "plots" / "receptive-field.png", root)
     print(f"draft written to {out / 'article.md'} and {out / 'article.html'}")
 
 
@@ -271,6 +295,13 @@ def main(argv: list[str] | None = None) -> int:
         args.func(args)
     except (SettingsError, ConfigError, RunDirError, UsageError) as e:
         print(f"vslm: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a file that cannot be read or written, a full disk
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"vslm: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError as e:
+        print(f"vslm: error: a file is not UTF-8 text ({e.reason} at byte {e.start})", file=sys.stderr)
         return 2
     except BrokenPipeError:
         pass

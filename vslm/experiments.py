@@ -5,7 +5,8 @@ explicit list of cells, and a number of trials. A grid is a cartesian product in
 key order; a grid value that is a mapping (e.g. ``{l: 12, dil: ...}``) sets
 several keys together, which pairs values such as dilation lists with layer
 counts; ``exclude`` drops cells matching any of its partial settings. The scale
-(smoke, cpu, claims, paper) overrides settings, trials and filters. Each (cell, trial)
+(smoke, cpu, claims, paper) overrides settings, trials and filters; its ``more_trials`` gives
+the cells matching a partial setting more trials. Each (cell, trial)
 resolves to full settings whose hash is the run key (the run directory name),
 so a cell shared by several tables trains once.
 """
@@ -80,7 +81,7 @@ def scale_spec(config: dict, exp: dict, scale: str) -> dict:
         merged["max_trials"] = glob["trials"]
     if "exclude" in glob:
         merged["exclude"] = glob["exclude"]
-    for k in ("trials", "exclude", "original"):
+    for k in ("trials", "exclude", "original", "more_trials"):
         if k in own:
             merged[k] = own[k]
     return merged
@@ -114,7 +115,9 @@ def build_experiment(name: str, exp: dict, config: dict, scale: str) -> Experime
         raw = {**exp.get("base", {}), **values}
         cell = Cell(values, parse_value("samples", raw.get("samples", COMMON_DEFAULTS["samples"])))
         overrides = {} if _original(values, sc) else sc["settings"]
-        for trial in range(1, trials + 1):
+        more = [m["trials"] for m in sc.get("more_trials", [])
+                if _matches(values, {k: v for k, v in m.items() if k != "trials"})]
+        for trial in range(1, max([trials, *more]) + 1):
             settings = _resolve(name, {**exp.get("base", {}), **values, **overrides, "seed": trial})
             cell.runs.append(Run(trial, settings, run_key(settings)))
         cells.append(cell)

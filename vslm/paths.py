@@ -4,10 +4,13 @@ from pathlib import Path
 
 CONFIG = "config.yaml"
 RUNS_DIR = "results/runs"
+ORIGINAL_RUNS_DIR = "results/original-runs"  # the original's own code, run here
 SPECS_DIR = "results/specs"
 REFERENCE_DIR = "reference"
 SCHEMA = "workflow/schemas/config.schema.yaml"
 SECTIONS = "workflow/report/sections.yaml"
+VERDICTS = "workflow/verdicts.yaml"
+OUTPUTS = ("results", "report")  # the pipeline's committed outputs
 
 
 def root_of(config_path: str | Path) -> Path:

@@ -83,6 +83,8 @@ def owned(out: Path, run_key: str):
     """Hold `out` for run `run_key`: refused if it holds another run's (or an unreadable) result, or
     if another process writes into it; the lock goes with the process, however it ends."""
     out = Path(out)
+    if out.is_symlink():
+        raise RunDirError(f"{out} is a symbolic link: a run directory must be a real directory")
     metrics = out / "metrics.json"
     if metrics.exists():
         try:
@@ -109,3 +111,5 @@ def owned(out: Path, run_key: str):
                 (out / ".lock").unlink()
                 out.rmdir()
             raise
+        if metrics.exists():  # finished: the lock goes with the run
+            (out / ".lock").unlink(missing_ok=True)

@@ -177,6 +177,14 @@ def run_spec(settings: dict) -> dict:
             if _in_key(k, v) or (not _lookup(k).in_run_key and v != COMMON_DEFAULTS[k])}
 
 
+def split_spec(settings: dict) -> tuple[dict, dict]:
+    """`run_spec` as (what defines the result, the execution settings): the first is fixed by the
+    run key, so only the second can change for a done run, and it must never rerun it."""
+    spec = run_spec(settings)
+    return ({k: v for k, v in spec.items() if k not in EXEC_KEYS},
+            {k: v for k, v in spec.items() if k in EXEC_KEYS})
+
+
 def run_key(settings: dict) -> str:
     """Content address of a run: hash of its result-relevant settings and the version stamps."""
     relevant = {k: v for k, v in settings.items() if _in_key(k, v)}

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
-from .compare import reproduces
 from .experiments import Cell, Experiment, load_result
 from .paths import REFERENCE_DIR
 from .settings import SettingsError, format_samples, format_value, parse_value
@@ -116,7 +115,7 @@ def _fmt(col: str, v) -> str:
         return f"{int(v):,}/s"
     if col == "train time (minutes)":
         return f"{v:.2f}"
-    return f"{v:.6g}"
+    return f"{v:.3g}"  # three significant figures: the trials differ in the second
 
 
 @dataclass
@@ -229,13 +228,18 @@ def judged_metrics(exp: Experiment, rows: list[Row]) -> list[str]:
     return errors or ([loss] if loss else [])
 
 
-def row_reproduced(row: Row, cols: list[str]) -> bool | None:
-    """Every judged column the row and the original both have is reproduced (None: nothing to judge)."""
-    verdicts = [reproduces(row.mean(c), row.original.get(c, float("nan")), row.original_range.get(c),
-                           percent=METRICS[c][0] != "validation_loss")
-                for c in cols if row.values.get(c)]
-    verdicts = [v for v in verdicts if v is not None]
-    return all(verdicts) if verdicts else None
+def row_verdict(judge, exp: Experiment, rows: list[Row], row: Row) -> tuple[str, str]:
+    """The row's verdict and its interval (ours over the original's, as a factor of the odds or the
+    loss) on the columns rows are judged on (workflow/verdicts.yaml); rows trained below the
+    original's budget get none."""
+    if row.settings["samples"] < row.cell.original_samples:
+        return "below budget", ""
+    verdict, found = judge.row(row.settings, [METRICS[c][0] for c in judged_metrics(exp, rows)])
+    return verdict or "", "; ".join(f"{_SHORT[c.metric]} {c.factor}" for c in found)
+
+
+_SHORT = {"validation_sample_error%": "sample", "validation_mask_error%": "mask", "validation_loss": "loss",
+          "train_sample_error%": "train sample"}
 
 
 def original_place(value: float, ours: list[float]) -> str:
@@ -250,17 +254,16 @@ def spread_columns(exp: Experiment, rows: list[Row]) -> list[str]:
     return exp.spec.get("spread", []) if any(r.trials > 1 for r in rows) else []
 
 
-def table_frame(exp: Experiment, rows: list[Row]) -> pd.DataFrame:
+def table_frame(exp: Experiment, rows: list[Row], judge) -> pd.DataFrame:
     """The displayed comparison: settings, ours (with our spread where a row has >= 2 trials), the
     original (with its trials' range where it had trials), the budget where it differs from the
-    original's, and whether the row reproduces the original (`vslm.compare`)."""
+    original's, and the row's verdict with its interval (`vslm.verdicts.Judge`)."""
     spread = spread_columns(exp, rows)
     many = any(r.trials > 1 for r in rows)
     ranges = {c for r in rows for c in r.original_range}
     stds = {c for r in rows for c in r.original_std}
     budgets = any(r.settings["samples"] != r.cell.original_samples for r in rows)
     pending = any(r.status != "done" for r in rows)
-    judged = judged_metrics(exp, rows)
     out = []
     for r in rows:
         d = dict(r.display)
@@ -290,8 +293,7 @@ def table_frame(exp: Experiment, rows: list[Row]) -> pd.DataFrame:
             d["samples (original)"] = "{} ({})".format(*budget)
         if many or exp.original_trials > 1:
             d["trials"] = r.trials
-        verdict = row_reproduced(r, judged)
-        d["reproduced"] = "" if verdict is None else "✓" if verdict else "✗"
+        d["verdict"], d["ours / original (90 % interval)"] = row_verdict(judge, exp, rows, r)
         if pending:
             d["status"] = r.status
         out.append(d)
@@ -309,16 +311,14 @@ def details_frame(exp: Experiment, rows: list[Row]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def write_table(exp: Experiment, md_path: Path, csv_path: Path, root: Path = Path(".")) -> list[Row]:
+def write_table(exp: Experiment, rows: list[Row], judge, md_path: Path, csv_path: Path) -> None:
     from .rundir import atomic_write
 
-    rows = build_rows(exp, root)
-    frame = table_frame(exp, rows)
+    frame = table_frame(exp, rows, judge)
     details = details_frame(exp, rows)
     details = details.drop(columns=[c for c in details if c in frame])
     atomic_write(csv_path, pd.concat([frame, details], axis=1).to_csv(index=False))
     atomic_write(md_path, table_markdown(exp, frame))
-    return rows
 
 
 def table_markdown(exp: Experiment, frame: pd.DataFrame) -> str:

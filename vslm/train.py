@@ -46,6 +46,13 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def bf16_supported(device: torch.device) -> bool:
+    """Whether bf16 autocast runs natively here (oneDNN has no bf16 LSTM or conv path without it)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+
+
 def to_batch(s: Samples, device) -> tuple[torch.Tensor, torch.Tensor]:
     """Target and masked input, cut to the longest text of the batch (the rest is space padding)."""
     width = int(s.length.max())
@@ -94,6 +101,9 @@ class Run:
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=settings["lr"], weight_decay=settings["wd"])
         if settings["compile"] and self.device.type == "cpu" and not any(map(shutil.which, ("g++", "clang++"))):
             raise SettingsError("compile", True, "torch.compile on the CPU needs a C++ compiler (g++ or clang++)")
+        if settings["precision"] == "bf16" and not bf16_supported(self.device):
+            raise SettingsError("precision", "bf16", f"this {self.device.type.upper()} has no bfloat16 instructions "
+                                "(AVX512-BF16 or AMX on a CPU); use fp32")
         self.forward_loss = torch.compile(self._forward_loss) if settings["compile"] else self._forward_loss
         self.validation = validation_set(settings)
         self.stream = train_stream(settings, self.validation)

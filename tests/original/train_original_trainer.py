@@ -75,6 +75,16 @@ def load_original():
     return namespace
 
 
+def cpu_name() -> str:
+    """The CPU's model name and family (machines of one kind differ: docs/performance.md)."""
+    try:
+        info = {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in
+                                                Path("/proc/cpuinfo").read_text().splitlines()[:30] if ":" in line)}
+        return f"{info['model name']} (family {info['cpu family']})"
+    except (OSError, KeyError):
+        return platform.processor() or platform.machine()
+
+
 def pick(entries: list, wanted: dict) -> dict:
     found = [e for e in entries if all(e.get(k) == v for k, v in wanted.items())]
     if len(found) != 1:
@@ -125,7 +135,7 @@ def main(out: str, yml: str, seed: str, *choices: str) -> None:
         "code": f"defgsus/nn-experiments@{COMMIT}", "yml": yml, "matrix_entry": entry, "seed": int(seed),
         "seeded": "random.seed(SEED) and torch.manual_seed(SEED) before the runner builds anything",
         "resumed": bool(resumed), "wall_time_s": round(time.time() - start, 1), "torch": torch.__version__,
-        "threads": 1, "cpu": platform.processor() or platform.machine(),
+        "threads": 1, "cpu": cpu_name(),
         "driver": "tests/original/train_original_trainer.py"}, indent=2) + "\n")
     snapshot = trainer.checkpoint_path / "snapshot.json"
     (out / "snapshot.json").write_text(snapshot.read_text())

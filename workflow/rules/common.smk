@@ -5,7 +5,7 @@ import re
 
 from vslm.config import load, read_config
 from vslm.experiments import all_runs, experiment_record, load_result, write_if_changed
-from vslm.settings import run_spec
+from vslm.settings import split_spec
 from vslm.train import TRAIN_RETRIES
 
 
@@ -33,6 +33,12 @@ for _name, _exp in EXPERIMENTS.items():
     write_if_changed(
         f"results/specs/{_name}.json", spec_text(experiment_record(_exp, SCALE))
     )
+# Execution settings (device, threads) per run that sets any: read by the training job, not a param or
+# input, so changing them never reruns a done run (its key, and so its params, stay the same).
+write_if_changed(
+    "results/specs/execution.json",
+    spec_text({k: e for k, s in sorted(RUNS.items()) if (e := split_spec(s)[1])}),
+)
 write_if_changed(
     "results/specs/article.json",
     spec_text(

@@ -3,9 +3,11 @@
 
 rule table:
     input:
-        spec="results/specs/{exp}.json",
-        runs=lambda wc: run_files(wc.exp),
-        reference=lambda wc: reference_files(wc.exp),
+        # a row's verdict uses its cell's trials in every table and the noise of all alike cells
+        experiments=expand("results/specs/{exp}.json", exp=EXPERIMENTS),
+        runs=expand("results/runs/{key}/metrics.json", key=sorted(RUNS)),
+        reference=sorted({r for name in EXPERIMENTS for r in reference_files(name)}),
+        verdicts="workflow/verdicts.yaml",
     output:
         md="results/tables/{exp}.md",
         csv=report(
@@ -66,6 +68,7 @@ rule article:
         examples=expand("results/runs/{key}/examples.txt", key=sorted(RUNS)),
         receptive_field="results/plots/receptive-field.png",
         sections="workflow/report/sections.yaml",
+        verdicts="workflow/verdicts.yaml",
     output:
         md=report(
             "report/article.md", caption="../report/article.rst", category="Article"

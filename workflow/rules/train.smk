@@ -24,7 +24,7 @@ rule train:
         # the job script records a failed run only on its last attempt (the script API has no attempt)
         attempt=lambda wildcards, attempt: attempt,
     params:
-        # the run's spec: changes with its key or an execution setting (a new option keeps it)
-        spec=lambda wc: run_spec(RUNS[wc.key]),
+        # what the run key is a hash of (execution settings: results/specs/execution.json)
+        spec=lambda wc: split_spec(RUNS[wc.key])[0],
     script:
         "../scripts/train.py"

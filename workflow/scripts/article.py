@@ -10,5 +10,5 @@ with logged(snakemake.log[0]):
     experiments = {r["name"]: experiment_from_record(r) for r in records}
     article = json.loads(open(snakemake.input.spec).read())
     write_article(experiments, article["scale"], article["note"], snakemake.output.md, snakemake.output.html,
-                  snakemake.input.sections, dict(zip(experiments, snakemake.input.tables)),
+                  snakemake.input.sections, snakemake.input.verdicts, dict(zip(experiments, snakemake.input.tables)),
                   dict(zip(experiments, snakemake.input.plots)), snakemake.input.receptive_field)

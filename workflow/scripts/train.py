@@ -8,12 +8,13 @@ import traceback
 from pathlib import Path
 
 from vslm.gpuslots import pinned
-from vslm.rundir import RunDirError, write_json
+from vslm.rundir import RunDirError, read_json, write_json
 from vslm.settings import resolve
 from vslm.train import TRAIN_RETRIES, run
 
 out = Path(snakemake.output.metrics).parent
-settings = {**snakemake.params.spec, "threads": snakemake.threads, "progress": False}
+execution = read_json(Path("results/specs/execution.json")).get(out.name, {})  # device: not a rerun trigger
+settings = {**snakemake.params.spec, **execution, "threads": snakemake.threads, "progress": False}
 with open(snakemake.log[0], "a") as log:
     def say(line):
         print(line, file=log, flush=True)
