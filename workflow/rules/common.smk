@@ -3,6 +3,7 @@ import json
 import os
 import re
 
+from vslm.checkout import stamp_fresh_clone
 from vslm.config import load, read_config
 from vslm.experiments import all_runs, experiment_record, load_result, write_if_changed
 from vslm.settings import split_spec
@@ -25,6 +26,10 @@ SCALE = config["scale"]
 def spec_text(obj) -> str:
     return json.dumps(obj, indent=1) + "\n"
 
+
+# A new clean checkout: committed outputs stamped newer than their inputs (git wrote them in path
+# order), so it has nothing to rebuild; the spec files below then mark any real change.
+stamp_fresh_clone()
 
 # Spec files: what each table, plot and the article are built from (experiment entry, scale, run
 # keys; the scale's note). Rewritten only when their content changes, so an edited experiment or

@@ -1,0 +1,39 @@
+"""A fresh clone's file times. Git writes files in path order, so in a new checkout the committed
+runs look newer than the tables and plots built from them, and Snakemake (which has no metadata
+there yet) would rebuild every output. Before the first run in a checkout whose tracked files are
+unchanged, the committed files are stamped in the order the pipeline builds them; from then on
+file times are Snakemake's own."""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+# Path prefixes of the pipeline's outputs, in build order; every other tracked file is an input.
+LAYERS = (("results/runs/", "results/original-runs/"), ("results/tables/", "results/plots/"), ("report/",))
+
+
+def stamp_fresh_clone(root: Path = Path(".")) -> bool:
+    """Stamp a clean checkout's tracked files in build order when Snakemake has never run in it
+    (no `.snakemake/`). Returns whether it did; a checkout with changes, no git or read-only files
+    is left as it is (then file times decide, as before)."""
+    root = Path(root)
+    if (root / ".snakemake").exists():
+        return False
+    try:
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=30)
+        files = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    if dirty.returncode or files.returncode or dirty.stdout.strip():
+        return False
+    start = time.time() - len(LAYERS) - 2
+    try:
+        for path in filter(None, files.stdout.split("\0")):
+            layer = next((i + 1 for i, prefixes in enumerate(LAYERS) if path.startswith(prefixes)), 0)
+            os.utime(root / path, (start + layer, start + layer), follow_symlinks=False)
+    except OSError:
+        return False
+    return True
