@@ -134,6 +134,24 @@ def test_committed_results_schedule_no_training():
     assert not re.search(r"^train\s+\d+", out.stdout, re.MULTILINE), out.stdout[-2000:]
 
 
+def test_a_fresh_clone_has_nothing_to_do(tmp_path):
+    """In a clone of the committed tree the build has nothing to do and changes nothing; once the
+    clone's config changes, the changed experiment is rebuilt (file times still work)."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True, timeout=300)
+    out = subprocess.run(["snakemake", "-n", "--cores", "1"], cwd=clone, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "Nothing to be done" in out.stdout + out.stderr, out.stdout[-3000:]
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True).stdout
+    assert status == ""
+    cfg = yaml.safe_load((clone / "config.yaml").read_text())
+    cfg["experiments"]["S2-T4"]["title"] = "Another title"
+    (clone / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    out = subprocess.run(["snakemake", "-n", "--cores", "1", "--quiet", "rules"], cwd=clone, capture_output=True,
+                         text=True, timeout=300)
+    assert re.search(r"^plot\s+1$", out.stdout, re.MULTILINE) and re.search(r"^article\s+1$", out.stdout,
+                                                                           re.MULTILINE), out.stdout
+
+
 def test_every_committed_run_is_in_the_config():
     runs = {k for scale in CONFIG["scales"] for k in all_runs(load_config(config(), scale=scale))}
     for path in (ROOT / "results" / "runs").glob("*/metrics.json"):

@@ -1,8 +1,9 @@
 """A fresh clone's file times. Git writes files in path order, so in a new checkout the committed
 runs look newer than the tables and plots built from them, and Snakemake (which has no metadata
 there yet) would rebuild every output. Before the first run in a checkout whose tracked files are
-unchanged, the committed files are stamped in the order the pipeline builds them; from then on
-file times are Snakemake's own."""
+unchanged, the committed files are stamped in the order the pipeline builds them (once: a marker
+in `.snakemake/`, which Snakemake creates before it reads the Snakefile); from then on file times
+are Snakemake's own."""
 from __future__ import annotations
 
 import os
@@ -12,14 +13,15 @@ from pathlib import Path
 
 # Path prefixes of the pipeline's outputs, in build order; every other tracked file is an input.
 LAYERS = (("results/runs/", "results/original-runs/"), ("results/tables/", "results/plots/"), ("report/",))
+MARKER = ".snakemake/vslm-checkout-stamped"
 
 
 def stamp_fresh_clone(root: Path = Path(".")) -> bool:
-    """Stamp a clean checkout's tracked files in build order when Snakemake has never run in it
-    (no `.snakemake/`). Returns whether it did; a checkout with changes, no git or read-only files
-    is left as it is (then file times decide, as before)."""
+    """Stamp a clean checkout's tracked files in build order, once per checkout. Returns whether it
+    did; a checkout with changes, no git or read-only files is left as it is (then file times
+    decide, as before)."""
     root = Path(root)
-    if (root / ".snakemake").exists():
+    if (root / MARKER).exists():
         return False
     try:
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
@@ -34,6 +36,8 @@ def stamp_fresh_clone(root: Path = Path(".")) -> bool:
         for path in filter(None, files.stdout.split("\0")):
             layer = next((i + 1 for i, prefixes in enumerate(LAYERS) if path.startswith(prefixes)), 0)
             os.utime(root / path, (start + layer, start + layer), follow_symlinks=False)
+        (root / MARKER).parent.mkdir(exist_ok=True)
+        (root / MARKER).touch()
     except OSError:
         return False
     return True
