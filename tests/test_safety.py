@@ -285,3 +285,80 @@ def test_a_symlinked_run_directory_is_refused(tmp_path):
         with owned(tmp_path / "runs" / "abc", "abc"):
             pass
     assert not list((tmp_path / "elsewhere").iterdir())
+
+
+DONE = {"validation_loss": 0.1, "validation_mask_error%": 1.0, "validation_sample_error%": 2.0,
+        "model_params": 1000, "train_time_s": 60.0}
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"validation_loss": float("nan")}, "validation_loss = nan, not a finite number"),
+    ({"validation_loss": float("inf")}, "not a finite number"),
+    ({"validation_loss": None}, "lacks validation_loss"),
+    ({"validation_loss": "abc"}, "validation_loss = 'abc'"),
+    ({"model_params": [1]}, "model_params = [1]"),
+    ({"model_params": 10**400}, "not a finite number"),
+    ({"model_params": True}, "not a finite number"),
+])
+def test_a_bad_metric_value_is_an_error_naming_the_run(tmp_path, change, message):
+    import json
+
+    from vslm.experiments import check_run
+    from vslm.rundir import RunDirError
+
+    run = tmp_path / "results" / "runs" / "0123456789ab"
+    run.mkdir(parents=True)
+    (run / "metrics.json").write_text(json.dumps({"run_key": "0123456789ab", "status": "done",
+                                                  "metrics": {**DONE, **change}}))
+    (run / "curve.csv").write_text("samples,split,loss,mask_error%,sample_error%\n64,validation,1,2,3\n")
+    with pytest.raises(RunDirError, match=re.escape(message)):
+        check_run("0123456789ab", tmp_path)
+
+
+@pytest.mark.parametrize("curve, message", [
+    (b"\x89PNG\x00\xff\xfe", "not a CSV curve"), (b"", "not a CSV curve"),
+    (b"samples,split,loss,mask_error%,sample_error%\n", "has no rows"),
+    (b"samples,split,loss,mask_error%,sample_error%\n64,train,1,2,3\n", "no validation row"),
+    (b"samples,split\n64,validation\n", "lacks the column(s) loss"),
+    (b"samples,split,loss,mask_error%,sample_error%\n64,validation,x,2,3\n", "not numbers")])
+def test_a_bad_curve_of_a_done_run_is_an_error_naming_it(tmp_path, curve, message):
+    import json
+
+    from vslm.experiments import check_run
+    from vslm.rundir import RunDirError
+
+    run = tmp_path / "results" / "runs" / "0123456789ab"
+    run.mkdir(parents=True)
+    (run / "metrics.json").write_text(json.dumps({"run_key": "0123456789ab", "status": "done", "metrics": DONE}))
+    (run / "curve.csv").write_bytes(curve)
+    with pytest.raises(RunDirError, match=re.escape(message) + ".*delete"):
+        check_run("0123456789ab", tmp_path)
+
+
+@pytest.mark.parametrize("cell", ["=cmd|' /C calc'!A0", "<img src=x onerror=alert(1)>", "abc"])
+def test_text_in_a_reference_metric_stops_the_dag_and_keeps_the_outputs(tmp_path, cell):
+    work = workdir(tmp_path)
+    pretend_built(work)
+    ref = work / "reference" / "S1-T1.csv"
+    lines = ref.read_text().splitlines()
+    head = lines[0].split(",")
+    row = lines[1].split(",")
+    row[head.index("validation loss")] = f'"{cell}"' if "," in cell else cell
+    ref.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n")
+    before = {p: p.read_bytes() for p in (work / "results" / "tables").iterdir()}
+    out = subprocess.run(["snakemake", "--cores", "1"], cwd=work, capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0 and "S1-T1.csv column 'validation loss' row 2" in out.stderr
+    assert {p: p.read_bytes() for p in (work / "results" / "tables").iterdir()} == before
+
+
+def test_a_huge_reference_table_is_refused_fast(tmp_path):
+    import time as clock
+
+    from vslm.tables import MAX_REFERENCE_BYTES, read_reference
+
+    path = tmp_path / "big.csv"
+    path.write_text("a,validation loss\n" + "1,0.5\n" * (MAX_REFERENCE_BYTES // 6 + 10))
+    start = clock.monotonic()
+    with pytest.raises(ValueError, match="over the"):
+        read_reference(path)
+    assert clock.monotonic() - start < 5

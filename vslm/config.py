@@ -12,7 +12,7 @@ import yaml
 from .experiments import ConfigError, load_config
 from .paths import REFERENCE_DIR, SCHEMA, root_of
 from .settings import all_keys
-from .tables import METRICS, SETTING_ALIASES
+from .tables import METRICS, SETTING_ALIASES, read_reference
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 SAFE_FILE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.csv$")
@@ -67,6 +67,10 @@ def check_experiments(config: dict, root: Path) -> None:
         for ref in refs:
             if not SAFE_FILE.match(ref) or not (root / REFERENCE_DIR / ref).is_file():
                 raise ConfigError(f"experiment {name} reference", f"{ref!r} is not a file in {REFERENCE_DIR}/")
+            try:
+                read_reference(root / REFERENCE_DIR / ref)
+            except (OSError, ValueError) as e:
+                raise ConfigError(f"experiment {name} reference", str(e)) from None
         for col in exp["columns"]:
             if col not in known and col.removeprefix("val-") not in settings:
                 raise ConfigError(f"experiment {name} columns", f"{col!r} is neither a setting nor a metric")

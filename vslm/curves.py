@@ -7,14 +7,40 @@ import pandas as pd
 
 from .paths import RUNS_DIR
 
+MAX_CURVE_BYTES = 5_000_000  # a 4M-sample run's curve is about 10 kB
+CURVE_COLUMNS = ("samples", "split", "loss", "mask_error%", "sample_error%")
+
+
+def check_curve(path: Path) -> str | None:
+    """Why a finished run's curve.csv is no curve (too large, not CSV text, columns missing or not
+    numbers, no rows or no validation row), or None when it is one."""
+    try:
+        size = Path(path).stat().st_size
+        if size > MAX_CURVE_BYTES:
+            return f"is {size:,} bytes, over the {MAX_CURVE_BYTES:,}-byte limit"
+        frame = pd.read_csv(path)
+    except OSError as e:
+        return f"is unreadable ({e.strerror})"
+    except (UnicodeDecodeError, pd.errors.EmptyDataError, pd.errors.ParserError) as e:
+        return f"is not a CSV curve ({type(e).__name__})"
+    missing = [c for c in CURVE_COLUMNS if c not in frame]
+    if missing:
+        return f"lacks the column(s) {', '.join(missing)}"
+    if frame.empty:
+        return "has no rows"
+    if not all(pd.api.types.is_numeric_dtype(frame[c]) for c in CURVE_COLUMNS if c != "split"):
+        return "has values that are not numbers"
+    if not (frame["split"] == "validation").any():
+        return "has no validation row"
+    return None
+
 
 def read_all_curve(key: str, root: Path = Path(".")) -> pd.DataFrame | None:
     """A run's curve.csv (training and validation rows), or None if missing or unreadable."""
-    try:
-        frame = pd.read_csv(Path(root) / RUNS_DIR / key / "curve.csv")
-    except (OSError, pd.errors.EmptyDataError, pd.errors.ParserError):
+    path = Path(root) / RUNS_DIR / key / "curve.csv"
+    if check_curve(path):
         return None
-    return frame if "split" in frame else None
+    return pd.read_csv(path)
 
 
 def read_curve(key: str, root: Path = Path(".")) -> pd.DataFrame | None:

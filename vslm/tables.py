@@ -65,11 +65,38 @@ def _number(raw) -> float:
     return float(str(raw).replace(",", "").replace("/s", ""))
 
 
+MAX_REFERENCE_BYTES, MAX_REFERENCE_ROWS = 1_000_000, 10_000  # the largest original table has 32 rows
+
+
+def read_reference(path: Path) -> pd.DataFrame:
+    """One reference table as strings, checked: within the size limits, a CSV, and every cell of a
+    metric column (and of its spread columns) a number or empty. A bad one raises ValueError
+    naming the file, the column, the row and the value."""
+    size = Path(path).stat().st_size
+    if size > MAX_REFERENCE_BYTES:
+        raise ValueError(f"{path} is {size:,} bytes, over the {MAX_REFERENCE_BYTES:,}-byte limit")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, nrows=MAX_REFERENCE_ROWS + 1)
+    except (UnicodeDecodeError, pd.errors.EmptyDataError, pd.errors.ParserError) as e:
+        raise ValueError(f"{path} is not a CSV table ({type(e).__name__})") from None
+    if len(frame) > MAX_REFERENCE_ROWS:
+        raise ValueError(f"{path} has over {MAX_REFERENCE_ROWS:,} rows")
+    for col in frame.columns:
+        if col.split(" (")[0] in METRICS or col.startswith("("):
+            for i, raw in enumerate(frame[col]):
+                try:
+                    ok = np.isfinite(_number(raw)) or not raw.strip()
+                except ValueError:
+                    ok = False
+                if not ok:
+                    raise ValueError(f"{path} column {col!r} row {i + 2}: {raw[:40]!r} is not a number")
+    return frame
+
+
 def reference_rows(exp: Experiment, root: Path = Path(".")) -> pd.DataFrame:
     """The original's rows: one reference table, or several (the first matching row counts)."""
     names = exp.spec["reference"]
-    frames = [pd.read_csv(Path(root) / REFERENCE_DIR / n, dtype=str, keep_default_na=False)
-              for n in ([names] if isinstance(names, str) else names)]
+    frames = [read_reference(Path(root) / REFERENCE_DIR / n) for n in ([names] if isinstance(names, str) else names)]
     return pd.concat(frames, ignore_index=True).fillna("")
 
 

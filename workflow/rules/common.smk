@@ -5,7 +5,7 @@ import re
 
 from vslm.checkout import stamp_fresh_clone
 from vslm.config import load, read_config
-from vslm.experiments import all_runs, experiment_record, load_result, write_if_changed
+from vslm.experiments import all_runs, check_run, experiment_record, write_if_changed
 from vslm.settings import split_spec
 from vslm.train import TRAIN_RETRIES
 
@@ -17,9 +17,9 @@ configfile: "config.yaml"
 read_config("config.yaml")
 EXPERIMENTS = load(config, root=".")
 RUNS = all_runs(EXPERIMENTS)
-# A corrupt committed result stops the DAG here, before any job can delete outputs.
+# A corrupt committed result or curve stops the DAG here, before any job can delete outputs.
 for _key in RUNS:
-    load_result(_key)
+    check_run(_key)
 SCALE = config["scale"]
 
 
