@@ -59,16 +59,44 @@ def original_loss(model, target, masked):
 def lock_step(ours, orig, settings: dict, loss, steps: int = 20) -> None:
     """Train both models on the same `steps` training batches of `settings` through AdamW (the
     original's optimizer)."""
+    train_steps([ours, orig], settings, loss, steps)
+
+
+def train_steps(models: list, settings: dict, loss, steps: int = 20) -> None:
+    """`steps` AdamW steps of every model on the same training batches of `settings` (seed 0)."""
     import torch
 
     from vslm.tasks import train_stream, validation_set
     from vslm.train import to_batch
 
     batches = train_stream(settings, validation_set(settings)).epoch(0)
-    opts = [torch.optim.AdamW(m.parameters(), lr=5e-4, weight_decay=0.01) for m in (ours, orig)]
+    opts = [torch.optim.AdamW(m.parameters(), lr=5e-4, weight_decay=0.01) for m in models]
     for step in range(steps):
         target, masked = to_batch(batches.take(slice(64 * step, 64 * step + 64)), "cpu")
-        for model, opt in zip((ours, orig), opts):
+        for model, opt in zip(models, opts):
             opt.zero_grad()
             loss(model, target, masked).backward()
             opt.step()
+
+
+def fidelity_facts(model, settings: dict, strings: list[str], loss) -> dict:
+    """What the side-by-side tests establish, as numbers one model gives alone (float64): the hash of
+    the validation texts, its logits and gradients on the first 64 of them, and its weights after 20
+    AdamW steps. tests/original/record_fixtures.py records them from the original's code;
+    tests/test_fidelity.py checks vslm against them."""
+    import hashlib
+
+    import torch
+
+    from vslm.tasks import validation_set
+    from vslm.train import to_batch
+
+    target, masked = to_batch(validation_set(settings).take(slice(0, 64)), "cpu")
+    logits = model(masked)
+    grads = torch.autograd.grad(loss(model, target, masked), list(model.parameters()))
+    train_steps([model], settings, loss)
+    return {"validation_sha256": hashlib.sha256("\n".join(strings).encode()).hexdigest(),
+            "logits": {"sum": logits.sum().item(), "abs_sum": logits.abs().sum().item(),
+                       "first": logits.flatten()[:8].tolist()},
+            "grad_norms": [g.norm().item() for g in grads],
+            "weight_sums": [p.sum().item() for p in model.parameters()]}
