@@ -264,7 +264,10 @@ class Run:
         if progress:
             progress.set_postfix_str(text.split("samples  ")[1])
         else:
-            self.log(f"{self.key} {text}")
+            rate = self.samples / self.train_time if self.train_time else 0.0
+            left = (self.s["samples"] - self.samples) / rate if rate else 0.0
+            self.log(f"{self.key} {text}  {_clock(self.train_time)} elapsed, {rate:,.0f} samples/s, "
+                     f"ETA {_clock(left)}")
 
     # ------------------------------------------------------------ outputs
 
@@ -310,6 +313,11 @@ class Run:
         for r in self.curve:
             lines.append(",".join(f"{r[c]:.6g}" if isinstance(r[c], float) else str(r[c]) for c in cols))
         atomic_write(self.out / "curve.csv", "\n".join(lines) + "\n")
+
+
+def _clock(seconds: float) -> str:
+    minutes, sec = divmod(int(seconds), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{sec:02d}"
 
 
 def device_name(device: torch.device) -> str:
