@@ -276,3 +276,15 @@ def test_a_failing_run_is_retried_then_recorded(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads((tmp_path / target).read_text())
     assert result["status"] == "failed" and result["attempts"] == 2 and "CUDA" in result["error"]
+
+
+def test_the_conda_env_carries_the_pinned_dependencies():
+    """workflow/envs/vslm.yaml lists exactly pyproject.toml's pins (so its hash follows them) and
+    installs nothing by a path relative to itself."""
+    import tomllib
+
+    pins = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    env = yaml.safe_load((ROOT / "workflow" / "envs" / "vslm.yaml").read_text())
+    (pip,) = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
+    assert sorted(pip) == sorted(pins)
+    assert not any(p.startswith(("-e", ".", "/")) for p in pip)

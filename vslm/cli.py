@@ -221,10 +221,19 @@ def cmd_bench(a) -> None:
         print(bench(seconds=a.seconds, threads=a.threads, only=a.only))
 
 
+def version_text() -> str:
+    """The installed version and the commit of the checkout the code runs from."""
+    from .train import git_commit
+
+    commit, dirty = git_commit(Path(__file__).resolve().parent)
+    where = f"commit {commit[:12]}{' with uncommitted changes' if dirty else ''}" if commit else "no git checkout"
+    return f"vslm {__version__} ({where})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     p = argparse.ArgumentParser(prog="vslm", description=__doc__)
-    p.add_argument("--version", action="version", version=f"vslm {__version__}")
+    p.add_argument("--version", action="version", version=version_text())
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("sample", help="print samples of a task", formatter_class=fmt,

@@ -73,12 +73,13 @@ def bucket_order(lengths: np.ndarray, bs: int, window: int, gen: np.random.Gener
     return np.concatenate(order)
 
 
-def git_commit() -> tuple[str | None, bool | None]:
-    """The working directory's commit and whether its tracked files differ from it (None: no git)."""
+def git_commit(where: Path | None = None) -> tuple[str | None, bool | None]:
+    """The commit of the checkout at `where` (default: the working directory) and whether its
+    tracked files differ from it (None: no git)."""
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, cwd=where)
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, timeout=10)
+                               text=True, timeout=10, cwd=where)
     except (OSError, subprocess.SubprocessError):
         return None, None
     if head.returncode:

@@ -13,6 +13,13 @@ from vslm.train import TRAIN_RETRIES
 configfile: "config.yaml"
 
 
+# Every job imports vslm from this checkout (with --software-deployment-method conda too, whose env
+# holds only the pinned dependencies: workflow/envs/vslm.yaml).
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")])
+)
+
+
 # What Snakemake's reader lets through (duplicate keys); then schema, ids, references, columns.
 read_config("config.yaml")
 EXPERIMENTS = load(config, root=".")
