@@ -114,7 +114,7 @@ def test_the_original_trainer_table_shows_the_runs_it_names():
             if json.loads(p.read_text())["status"] == "done"}
     assert rows
     for row in rows:
-        assert set(row[1].split(" (")[0].split(", ")) <= here
+        assert set(row[1].split(" (")[0].strip().split(", ")) <= here
         assert set(row[3].strip().split(", ")) <= ours
 
 
@@ -123,3 +123,20 @@ def test_the_shift_sentence_adds_up():
     worse, cells = map(int, re.search(r"(\d+) of (\d+) distinct cells end at a higher", s).groups())
     by_table = [tuple(map(int, m)) for m in re.findall(r"[A-Z]\d?-T\d+ (\d+) of (\d+)", s.split("by table:")[1])]
     assert sum(w for w, _ in by_table) == worse and sum(n for _, n in by_table) == cells
+
+
+def test_every_table_reads_at_a_glance():
+    """At most 12 columns, and numbers to 3 significant figures."""
+    for path in (ROOT / "results" / "tables").glob("*.md"):
+        header = next(line for line in path.read_text().splitlines() if line.startswith("|"))
+        assert header.count("|") - 1 <= 12, path.name
+        for number in re.findall(r"(?<![\d,])\d*\.\d+", path.read_text()):
+            assert len(number.replace(".", "").lstrip("0")) <= 3, (path.name, number)
+
+
+def test_every_figure_the_article_shows_is_there():
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", ARTICLE)
+    assert "../results/plots/summary.png" in images
+    assert ARTICLE.index("summary.png") < ARTICLE.index("[TOC]")  # at the top, before the contents
+    for image in images:
+        assert (ROOT / "report" / image).resolve().read_bytes()[:4] == b"\x89PNG", image

@@ -94,11 +94,8 @@ def test_table_means_std_pending_and_reference(tmp_path):
                         "model_params": 229632, "train_time_s": 60.0, "throughput": 10.0}})
     rows = build_rows(exp, tmp_path)
     frame = table_frame(exp, rows, judge(exp, rows)).set_index("attnact")
-    assert frame.loc["elu+1", "validation_sample_error%"] == "4"
-    assert frame.loc["elu+1", "validation_sample_error% (std)"] == "2.74"  # ddof=1
-    assert frame.loc["elu+1", "validation_sample_error% (original)"] == "0.677"
-    assert frame.loc["elu+1", "validation_sample_error% (original min)"] == "0.199"
-    assert frame.loc["elu+1", "validation_sample_error% (original's place)"] == "below ours"
+    assert frame.loc["elu+1", "validation_sample_error%"] == "4 ± 2.74 (1–8, 5)"  # sd with ddof=1
+    assert frame.loc["elu+1", "validation_sample_error% (original)"] == "0.677 ± 0.347 (0.199–1.05, 5)"
     # ours 1-8 % against the original's 0.2-1.05 %: the interval of the odds ratio lies above 2
     assert frame.loc["elu+1", "verdict"] == "not reproduced"
     assert frame.loc["elu+1", "ours / original (90 % interval)"].startswith("sample ×")
@@ -119,8 +116,8 @@ def test_original_place_only_where_the_original_has_a_value(tmp_path):
                         "model_params": 459520, "train_time_s": 60.0, "throughput": 10.0}})
     rows = build_rows(exp, tmp_path)
     frame = table_frame(exp, rows, judge(exp, rows)).set_index("l")
-    assert frame.loc["12", "validation loss (original's place)"] == "below ours"  # original 0.00128
-    assert frame.loc["12", "validation_mask_error% (min)"] == "0.3"
+    assert frame.loc["12", "validation loss (original)"] == "0.00128"
+    assert frame.loc["12", "validation_mask_error%"] == "0.3 ± 0 (0.3–0.3, 2)"
     assert not [c for c in frame.columns if "error% (original" in c]  # S1-T1's original reports loss only
     assert place_line(exp, rows) == ("The original's value among our trials (min to max), validation loss: "
                                      "below ours in 1 of 1 rows (l=12).")
@@ -178,6 +175,7 @@ def test_added_cell_or_trial_schedules_only_the_new_runs(tmp_path):
         for name in ("curve.csv", "examples.png", "examples.txt"):
             (run / name).write_text("")
     for out in ["report/article.md", "report/article.html", "results/plots/receptive-field.png",
+                "results/plots/summary.png", "results/plots/summary.svg",
                 *(f"results/{kind}/{exp}.{ext}" for exp in cfg["experiments"]
                   for kind, ext in (("tables", "md"), ("tables", "csv"), ("plots", "png"), ("plots", "svg")))]:
         (tmp_path / out).parent.mkdir(parents=True, exist_ok=True)

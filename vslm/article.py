@@ -209,7 +209,7 @@ def run_details(experiments: dict, rows_by_exp: dict) -> list[str]:
 
 def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_path: Path,
                   sections_path: Path, verdicts_path: Path, tables: dict, plots: dict, receptive: Path,
-                  root: Path = Path(".")) -> None:
+                  summary: Path, root: Path = Path(".")) -> None:
     """`tables`, `plots`: experiment name -> its markdown table and png (the rules' outputs)."""
     md_dir = Path(md_path).parent
     texts = yaml.safe_load(Path(sections_path).read_text()) or {}
@@ -217,7 +217,11 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
     claims = check_claims(Context(rows_by_exp, judge))
     out = ["# Very Small Language Models, reproduced", "", INTRO,
            f"Scale: **{scale}** ({note}). {provenance(experiments, root)}", ""]
-    out += claims_glance(claims) + ["[TOC]", ""]
+    out += claims_glance(claims)
+    out += [f"![Every cell with an original value: ours against the original's]({os.path.relpath(summary, md_dir)})",
+            "", "*Every cell with an original value: ours against the original's (logit and log axes; bars: 90 % "
+            "intervals of our means; grey: within a factor 2; hollow squares: below the original's budget).*", "",
+            "[TOC]", ""]
     sections: dict[str, list[str]] = {}
     for name, e in experiments.items():
         table = Path(tables[name]).read_text()

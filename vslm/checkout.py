@@ -3,7 +3,7 @@ runs look newer than the tables and plots built from them, and Snakemake (which 
 there yet) would rebuild every output. Before the first run in a checkout whose tracked files are
 unchanged, the committed files are stamped in the order the pipeline builds them (once: a marker
 in `.snakemake/`, which Snakemake creates before it reads the Snakefile); from then on file times
-are Snakemake's own."""
+are Snakemake's own. Also: the checkout's own code for every job (`put_on_pythonpath`)."""
 from __future__ import annotations
 
 import os
@@ -41,3 +41,10 @@ def stamp_fresh_clone(root: Path = Path(".")) -> bool:
     except OSError:
         return False
     return True
+
+
+def put_on_pythonpath(folder: str | Path) -> None:
+    """Jobs (and the job scripts Snakemake starts) import vslm from `folder` first: the checkout's
+    code, also in a conda env that holds only the dependencies."""
+    paths = [str(folder), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))

@@ -171,6 +171,7 @@ def cmd_draft(a) -> None:
     from .article import write_article
     from .plots import plot_experiment
     from .receptive import receptive_field_figure
+    from .summary import summary_figure, summary_points
     from .tables import write_table
     from .verdicts import judge_experiments
 
@@ -185,9 +186,11 @@ def cmd_draft(a) -> None:
         write_table(exp, rows[name], judge, tables[name], out / "tables" / f"{name}.csv")
         plot_experiment(exp, plots[name], out / "plots" / f"{name}.svg", root)
     receptive_field_figure(out / "plots" / "receptive-field.png")
+    summary_figure(summary_points(judge, rows), judge.rules.margin, out / "plots" / "summary.png",
+                   out / "plots" / "summary.svg")
     write_article(experiments, scale, config["scales"][scale].get("note", ""), out / "article.md",
                   out / "article.html", root / SECTIONS, root / VERDICTS, tables, plots,
-                  out / "plots" / "receptive-field.png", root)
+                  out / "plots" / "receptive-field.png", out / "plots" / "summary.png", root)
     print(f"draft written to {out / 'article.md'} and {out / 'article.html'}")
 
 

@@ -281,45 +281,49 @@ def spread_columns(exp: Experiment, rows: list[Row]) -> list[str]:
     return exp.spec.get("spread", []) if any(r.trials > 1 for r in rows) else []
 
 
+def spread_cell(col: str, values: list) -> str:
+    """One cell for a metric over trials: 'mean ± sd (min–max, n)', or the value of a lone trial."""
+    if len(values) < 2:
+        return _fmt(col, values[0]) if values else ""
+    v = np.asarray(values, dtype=float)
+    return (f"{_fmt(col, v.mean())} ± {_fmt(col, v.std(ddof=1))} "
+            f"({_fmt(col, v.min())}–{_fmt(col, v.max())}, {len(v)})")
+
+
+def _original_cell(exp: Experiment, r: Row, col: str) -> str:
+    """The original's value, with its trials' sd, range and count where its table gives them."""
+    value = _fmt(col, r.original.get(col, float("nan")))
+    if col not in r.original_range and col not in r.original_std:
+        return value
+    sd = f" ± {_fmt(col, r.original_std[col])}" if col in r.original_std else ""
+    lo, hi = r.original_range.get(col, (None, None))
+    span = f"{_fmt(col, lo)}–{_fmt(col, hi)}, " if lo is not None else ""
+    return f"{value}{sd} ({span}{exp.original_trials})"
+
+
 def table_frame(exp: Experiment, rows: list[Row], judge) -> pd.DataFrame:
-    """The displayed comparison: settings, ours (with our spread where a row has >= 2 trials), the
-    original (with its trials' range where it had trials), the budget where it differs from the
-    original's, and the row's verdict with its interval (`vslm.verdicts.Judge`)."""
-    spread = spread_columns(exp, rows)
-    many = any(r.trials > 1 for r in rows)
-    ranges = {c for r in rows for c in r.original_range}
-    stds = {c for r in rows for c in r.original_std}
+    """The displayed comparison, at most a dozen columns: settings; per metric ours beside the
+    original's, each one cell with its trials' spread ('mean ± sd (min–max, n)'); the budget where
+    it differs from the original's; the row's verdict with its interval (`vslm.verdicts.Judge`).
+    Rows trained below the original's budget come last, in their own block, and are not judged."""
     budgets = any(r.settings["samples"] != r.cell.original_samples for r in rows)
     pending = any(r.status != "done" for r in rows)
+    below = lambda r: r.settings["samples"] < r.cell.original_samples  # noqa: E731
     out = []
-    for r in rows:
+    for r in sorted(rows, key=below):  # stable: the config's order within each block
         d = dict(r.display)
         for col in metric_columns(exp):
             if col in NO_REFERENCE:
                 continue
-            d[col] = _fmt(col, r.mean(col))
-            if col == "model params":
-                continue  # equal to the original's by construction (tested)
-            v = r.values[col]
-            if col in spread:
-                d[f"{col} (min)"] = _fmt(col, min(v)) if v else ""
-                d[f"{col} (max)"] = _fmt(col, max(v)) if v else ""
-                d[f"{col} (std)"] = _fmt(col, float(np.std(v, ddof=1))) if len(v) > 1 else ""
-            original = r.original.get(col, float("nan"))
+            if col == "model params":  # equal to the original's by construction (tested)
+                d[col] = _fmt(col, r.mean(col))
+                continue
+            d[col] = spread_cell(col, r.values[col])
             if _has_original(rows, col):
-                d[f"{col} (original)"] = _fmt(col, original)
-            if col in ranges:
-                lo, hi = r.original_range.get(col, (float("nan"), float("nan")))
-                d[f"{col} (original min)"], d[f"{col} (original max)"] = _fmt(col, lo), _fmt(col, hi)
-            if col in stds:
-                d[f"{col} (original std)"] = _fmt(col, r.original_std.get(col, float("nan")))
-            if col in spread and _has_original(rows, col):
-                d[f"{col} (original's place)"] = original_place(original, v)
+                d[f"{col} (original)"] = _original_cell(exp, r, col)
         if budgets:
             budget = [format_samples(n) for n in (r.settings["samples"], r.cell.original_samples)]
             d["samples (original)"] = "{} ({})".format(*budget)
-        if many or exp.original_trials > 1:
-            d["trials"] = r.trials
         d["verdict"], d["ours / original (90 % interval)"] = row_verdict(judge, exp, rows, r)
         if pending:
             d["status"] = r.status

@@ -3,7 +3,7 @@ import json
 import os
 import re
 
-from vslm.checkout import stamp_fresh_clone
+from vslm.checkout import put_on_pythonpath, stamp_fresh_clone
 from vslm.config import load, read_config
 from vslm.experiments import all_runs, check_run, experiment_record, write_if_changed
 from vslm.settings import split_spec
@@ -15,9 +15,7 @@ configfile: "config.yaml"
 
 # Every job imports vslm from this checkout (with --software-deployment-method conda too, whose env
 # holds only the pinned dependencies: workflow/envs/vslm.yaml).
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")])
-)
+put_on_pythonpath(workflow.basedir)
 
 
 # What Snakemake's reader lets through (duplicate keys); then schema, ids, references, columns.

@@ -28,6 +28,7 @@ rule plot:
         spec="results/specs/{exp}.json",
         runs=lambda wc: run_files(wc.exp),
         curves=lambda wc: run_files(wc.exp, "curve.csv"),
+        reference=lambda wc: reference_files(wc.exp),  # the original's final values
     output:
         png=report(
             "results/plots/{exp}.png",
@@ -41,6 +42,28 @@ rule plot:
         "../envs/vslm.yaml"
     script:
         "../scripts/plot.py"
+
+
+rule summary:
+    input:
+        # the same inputs as a table: every cell's trials and the original's values
+        experiments=expand("results/specs/{exp}.json", exp=EXPERIMENTS),
+        runs=expand("results/runs/{key}/metrics.json", key=sorted(RUNS)),
+        reference=sorted({r for name in EXPERIMENTS for r in reference_files(name)}),
+        verdicts="workflow/verdicts.yaml",
+    output:
+        png=report(
+            "results/plots/summary.png",
+            caption="../report/summary.rst",
+            category="Summary",
+        ),
+        svg="results/plots/summary.svg",
+    log:
+        "results/logs/summary.log",
+    conda:
+        "../envs/vslm.yaml"
+    script:
+        "../scripts/summary.py"
 
 
 rule receptive_field:
@@ -67,6 +90,7 @@ rule article:
         runs=expand("results/runs/{key}/metrics.json", key=sorted(RUNS)),
         examples=expand("results/runs/{key}/examples.txt", key=sorted(RUNS)),
         receptive_field="results/plots/receptive-field.png",
+        summary="results/plots/summary.png",
         sections="workflow/report/sections.yaml",
         verdicts="workflow/verdicts.yaml",
     output:

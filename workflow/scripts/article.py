@@ -11,4 +11,5 @@ with logged(snakemake.log[0]):
     article = json.loads(open(snakemake.input.spec).read())
     write_article(experiments, article["scale"], article["note"], snakemake.output.md, snakemake.output.html,
                   snakemake.input.sections, snakemake.input.verdicts, dict(zip(experiments, snakemake.input.tables)),
-                  dict(zip(experiments, snakemake.input.plots)), snakemake.input.receptive_field)
+                  dict(zip(experiments, snakemake.input.plots)), snakemake.input.receptive_field,
+                  snakemake.input.summary)

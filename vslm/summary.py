@@ -1,0 +1,86 @@
+"""The article's summary figure: every distinct cell with an original value, ours against the
+original's, errors on logit axes and losses on log axes, our 90 % interval as a bar, the margin
+within which a cell reproduces (a factor 2 in the odds or the loss) as a band, one colour per
+table, cells trained below the original's budget hollow."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .plots import CLIP, ERROR_TICKS, _expit, _logit, _save, plt
+from .verdicts import LOSS, Judge, identity
+
+SAMPLE = "validation_sample_error%"
+
+
+def summary_points(judge: Judge, rows_by_exp: dict) -> list[dict]:
+    """One point per distinct cell: its table, metric (sample error where the original reports
+    it, else loss), ours with its interval, the original's, and whether it ran at the original budget."""
+    points, seen = [], set()
+    for name, rows in rows_by_exp.items():
+        for r in rows:
+            ident = identity(r.settings)
+            if ident in seen:
+                continue
+            for metric in (SAMPLE, LOSS):
+                c, e = judge.compare(r.settings, metric), judge.estimate(r.settings, metric)
+                if c and e:
+                    seen.add(ident)
+                    points.append({"table": name, "metric": metric, "ours": e.value, "lo": e.lo, "hi": e.hi,
+                                   "original": judge.rules.from_z(metric, c.original.mean),
+                                   "budget": r.settings["samples"] >= r.cell.original_samples})
+                    break
+    return points
+
+
+def summary_figure(points: list[dict], margin: float, png: Path, svg: Path) -> None:
+    tables = list(dict.fromkeys(p["table"] for p in points))
+    colors = dict(zip(tables, plt.cm.tab20(np.linspace(0, 1, max(len(tables), 1), endpoint=False))))
+    fig, axes = plt.subplots(1, 2, figsize=(14, 6.2))
+    for ax, metric in zip(axes, (SAMPLE, LOSS)):
+        mine = [p for p in points if p["metric"] == metric]
+        for p in mine:
+            kw = dict(color=colors[p["table"]], ms=6, marker="o", mew=1.2)
+            if not p["budget"]:
+                kw.update(mfc="none", marker="s")
+            err = np.array([[max(p["ours"] - p["lo"], 0)], [max(p["hi"] - p["ours"], 0)]])
+            ax.errorbar([p["original"]], [p["ours"]], yerr=err if np.all(np.isfinite(err)) else None,
+                        elinewidth=0.8, capsize=0, **kw)
+        if metric == LOSS:
+            values = [v for p in mine for v in (p["ours"], p["original"])] or [1e-4, 1]
+            lo, hi = min(values) / 3, max(values) * 3
+            x = np.geomspace(lo, hi, 100)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.fill_between(x, x / math.exp(margin), x * math.exp(margin), color="grey", alpha=0.15, lw=0)
+            ax.set_xlim(lo, hi)
+            ax.set_ylim(lo, hi)
+            ax.set_title("validation loss, ours against the original's (log axes)", fontsize=10)
+        else:
+            z = np.linspace(_logit(CLIP), _logit(100 - CLIP), 200)
+            ax.set_xscale("function", functions=(_logit, _expit))
+            ax.set_yscale("function", functions=(_logit, _expit))
+            x = _expit(z)
+            ax.fill_between(x, _expit(z - margin), _expit(z + margin), color="grey", alpha=0.15, lw=0)
+            for setter in (ax.set_xticks, ax.set_yticks):
+                setter(ERROR_TICKS)
+            ax.set_xticklabels([f"{t:g}" for t in ERROR_TICKS])
+            ax.set_yticklabels([f"{t:g}" for t in ERROR_TICKS])
+            ax.set_xlim(CLIP, 100 - CLIP)
+            ax.set_ylim(CLIP, 100 - CLIP)
+            ax.set_title("validation sample error %, ours against the original's (logit axes)", fontsize=10)
+        lim = ax.get_xlim()
+        ax.plot(lim, lim, color="black", lw=0.6)
+        ax.set_xlabel("the original's")
+        ax.set_ylabel("ours (bar: 90 % interval of our mean)")
+        ax.grid(alpha=0.3)
+    handles = [plt.Line2D([], [], color=colors[t], marker="o", ls="none", label=t) for t in tables]
+    handles += [plt.Line2D([], [], color="black", marker="s", mfc="none", ls="none", label="below the original budget"),
+                plt.Rectangle((0, 0), 1, 1, color="grey", alpha=0.15,
+                              label=f"within ×{math.exp(margin):.2g} (odds or loss): reproducible")]
+    axes[1].legend(handles=handles, loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, frameon=False)
+    fig.suptitle("Every cell with an original value: above the diagonal our error or loss is higher")
+    fig.tight_layout()
+    _save(fig, png, svg)
