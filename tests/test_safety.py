@@ -362,3 +362,31 @@ def test_a_huge_reference_table_is_refused_fast(tmp_path):
     with pytest.raises(ValueError, match="over the"):
         read_reference(path)
     assert clock.monotonic() - start < 5
+
+
+BOMB = "".join(f"{a}: &{a} [{', '.join([f'*{p}'] * 9) if p else ', '.join(['x'] * 9)}]\n"
+               for p, a in zip([""] + list("abcdefghi"), "abcdefghij"))
+
+
+@pytest.mark.parametrize("text, message", [
+    (lambda cfg: cfg + "\n" + BOMB, "expands to over 100,000 values (YAML aliases)"),
+    (lambda cfg: cfg + "\n#" + "x" * 1_100_000 + "\n", "over the 1,000,000-byte limit"),
+    (lambda cfg: cfg.replace("scale: smoke", "scale: [smoke"), "not valid YAML at line"),
+])
+def test_a_config_past_its_limits_is_one_line_and_fast(tmp_path, text, message):
+    work = workdir(tmp_path)
+    (work / "config.yaml").write_text(text((work / "config.yaml").read_text()))
+    start = time.monotonic()
+    out = subprocess.run(["snakemake", "-n", "--cores", "1"], cwd=work, capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0 and message in out.stdout + out.stderr
+    assert time.monotonic() - start < 60
+    from vslm.cli import main
+
+    assert main(["plan", "--config", str(work / "config.yaml")]) == 2
+
+
+def test_a_long_experiment_id_is_refused(tmp_path):
+    cfg = yaml.safe_load(yaml.safe_dump(FIXTURE))
+    cfg["experiments"]["X" * 300] = cfg["experiments"].pop("S1-T1")
+    with pytest.raises(ConfigError, match="ids are 1-64 letters"):
+        load(cfg, root=ROOT)

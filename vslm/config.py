@@ -14,7 +14,9 @@ from .paths import REFERENCE_DIR, SCHEMA, root_of
 from .settings import all_keys
 from .tables import METRICS, SETTING_ALIASES, read_reference
 
-SAFE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_CONFIG_BYTES = 1_000_000  # the committed config is 15 kB
+MAX_CONFIG_VALUES = 100_000  # values after YAML aliases are expanded (the committed config: ~3,000)
 SAFE_FILE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.csv$")
 
 
@@ -37,15 +39,36 @@ def read_config(path: str | Path) -> dict:
     """The config file as a dict: readable, valid YAML, no duplicate keys, valid against the schema."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError("file", f"{path}: {size:,} bytes, over the {MAX_CONFIG_BYTES:,}-byte limit")
         config = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
     except OSError as e:
         raise ConfigError("file", f"{path}: {e.strerror or e}") from None
     except UnicodeDecodeError:
         raise ConfigError("file", f"{path}: not UTF-8 text") from None
     except yaml.YAMLError as e:
-        raise ConfigError("file", f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError("file", f"{path}: not valid YAML{where} ({str(e).splitlines()[0]})") from None
+    _check_expanded_size(config, path)
     validate_schema(config, root_of(path))
     return config
+
+
+def _check_expanded_size(config, path: Path) -> None:
+    """Refuse a config whose YAML aliases expand past MAX_CONFIG_VALUES (an alias bomb would make
+    every later walk of it, Snakemake's included, take hours)."""
+    budget, stack = MAX_CONFIG_VALUES, [config]
+    while stack:
+        node = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise ConfigError("file", f"{path}: expands to over {MAX_CONFIG_VALUES:,} values (YAML aliases)")
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def validate_schema(config, root: Path) -> None:
@@ -62,7 +85,7 @@ def check_experiments(config: dict, root: Path) -> None:
     known = set(METRICS) | set(settings) | set(SETTING_ALIASES)
     for name, exp in config["experiments"].items():
         if not SAFE_ID.match(str(name)):
-            raise ConfigError(f"experiment {name!r}", "ids may only hold letters, digits, '_' and '-'")
+            raise ConfigError(f"experiment {str(name)[:70]!r}", "ids are 1-64 letters, digits, '_' and '-'")
         refs = exp["reference"] if isinstance(exp["reference"], list) else [exp["reference"]]
         for ref in refs:
             if not SAFE_FILE.match(ref) or not (root / REFERENCE_DIR / ref).is_file():

@@ -9,6 +9,10 @@ from vslm.experiments import all_runs, check_run, experiment_record, write_if_ch
 from vslm.settings import split_spec
 from vslm.train import TRAIN_RETRIES
 
+# The file first, with its limits (size, YAML aliases, duplicate keys, schema), before Snakemake's
+# own reader walks it; then, with --config overrides, ids, references and columns.
+read_config("config.yaml")
+
 
 configfile: "config.yaml"
 
@@ -17,9 +21,6 @@ configfile: "config.yaml"
 # holds only the pinned dependencies: workflow/envs/vslm.yaml).
 put_on_pythonpath(workflow.basedir)
 
-
-# What Snakemake's reader lets through (duplicate keys); then schema, ids, references, columns.
-read_config("config.yaml")
 EXPERIMENTS = load(config, root=".")
 RUNS = all_runs(EXPERIMENTS)
 # A corrupt committed result or curve stops the DAG here, before any job can delete outputs.
