@@ -31,6 +31,7 @@ METRICS = {
 }
 NO_REFERENCE = ("train time (minutes)", "throughput")  # hardware-specific: not compared
 SETTING_ALIASES = {"dilation": "dil", "trial": "seed"}
+VERDICT = "verdict: ours / original, 90 % interval"
 PER_LAYER = ("dil", "attn")
 
 
@@ -315,8 +316,7 @@ def table_frame(exp: Experiment, rows: list[Row], judge) -> pd.DataFrame:
         for col in metric_columns(exp):
             if col in NO_REFERENCE:
                 continue
-            if col == "model params":  # equal to the original's by construction (tested)
-                d[col] = _fmt(col, r.mean(col))
+            if col == "model params":  # equal to the original's by construction (tests): in the run details
                 continue
             d[col] = spread_cell(col, r.values[col])
             if _has_original(rows, col):
@@ -324,7 +324,8 @@ def table_frame(exp: Experiment, rows: list[Row], judge) -> pd.DataFrame:
         if budgets:
             budget = [format_samples(n) for n in (r.settings["samples"], r.cell.original_samples)]
             d["samples (original)"] = "{} ({})".format(*budget)
-        d["verdict"], d["ours / original (90 % interval)"] = row_verdict(judge, exp, rows, r)
+        verdict, interval = row_verdict(judge, exp, rows, r)
+        d[VERDICT] = f"{verdict}: {interval}" if interval else verdict
         if pending:
             d["status"] = r.status
         out.append(d)
@@ -332,11 +333,11 @@ def table_frame(exp: Experiment, rows: list[Row], judge) -> pd.DataFrame:
 
 
 def details_frame(exp: Experiment, rows: list[Row]) -> pd.DataFrame:
-    """Per row: run keys, status, training time and throughput (hardware-specific)."""
+    """Per row: parameters, run keys, status, training time and throughput (hardware-specific)."""
     out = []
     for r in rows:
         d = dict(r.display)
-        d.update({c: _fmt(c, r.mean(c)) for c in NO_REFERENCE if c in metric_columns(exp)})
+        d.update({c: _fmt(c, r.mean(c)) for c in ("model params", *NO_REFERENCE) if c in metric_columns(exp)})
         d.update({"status": r.status, "runs": " ".join(r.keys)})
         out.append(d)
     return pd.DataFrame(out)
