@@ -2,10 +2,8 @@
 rules name the same paths (workflow/rules/*.smk)."""
 from pathlib import Path
 
-CONFIG = "config.yaml"
 RUNS_DIR = "results/runs"
 ORIGINAL_RUNS_DIR = "results/original-runs"  # the original's own code, run here
-SPECS_DIR = "results/specs"
 REFERENCE_DIR = "reference"
 SCHEMA = "workflow/schemas/config.schema.yaml"
 SECTIONS = "workflow/report/sections.yaml"

@@ -1,5 +1,5 @@
 """Model registry: one module per model. A model module declares its setting keys (`KEYS`),
-`DEFAULTS`, its `VERSION` stamp, whether it is `CAUSAL`, its `MODEL` class (built from exactly its
+`DEFAULTS`, its `VERSION` stamp, its `MODEL` class (built from exactly its
 keys) and optionally `normalize(settings, raw)`. Adding a model is one module plus its line here."""
 from __future__ import annotations
 

@@ -13,7 +13,6 @@ KEYS = keyed(
 )
 DEFAULTS = {"l": 6, "ch": 64}
 VERSION = 1  # bump when a change alters results: exactly this model's runs retrain
-CAUSAL = True
 
 
 class LSTMText(nn.Module):

@@ -31,7 +31,6 @@ KEYS = keyed(
 )
 DEFAULTS = {"l": 6, "ch": 32, "d_state": 16, "dtinit": "torch", "scan": "fused"}
 VERSION = 1  # bump when a change alters results: exactly this model's runs retrain
-CAUSAL = True
 
 
 class RMSNorm(nn.Module):

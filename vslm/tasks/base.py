@@ -74,8 +74,6 @@ def lo_hi(v) -> tuple[int, int]:
 class Task:
     """One task at one parameter setting (`params` holds only this task's keys)."""
 
-    name = ""
-
     def __init__(self, params: dict):
         self.p = params
 

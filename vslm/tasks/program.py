@@ -35,7 +35,6 @@ SEPARATORS = {"tight": (":", " "), "loose": (": ", ", ")}  # (after input and pr
 
 
 class Program(Task):
-    name = "program"
     keys = list(KEYS)
 
     @property

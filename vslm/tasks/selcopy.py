@@ -22,7 +22,6 @@ VERSION = 1  # bump when a change alters results: exactly this task's runs retra
 
 
 class SelectiveCopying(Task):
-    name = "selcopy"
     keys = list(KEYS)
 
     @property
