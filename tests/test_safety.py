@@ -390,3 +390,30 @@ def test_a_long_experiment_id_is_refused(tmp_path):
     cfg["experiments"]["X" * 300] = cfg["experiments"].pop("S1-T1")
     with pytest.raises(ConfigError, match="ids are 1-64 letters"):
         load(cfg, root=ROOT)
+
+
+def test_counting_parameters_needs_no_training_data(capsys):
+    from vslm.cli import main
+
+    assert main(["params", "task=selcopy", "nitem=4"]) == 0  # too few distinct texts to train, not to count
+    assert int(capsys.readouterr().out) > 0
+
+
+def test_a_settings_file_that_is_not_utf8_is_one_line_naming_it(tmp_path, capsys):
+    from vslm.cli import main
+
+    bad = tmp_path / "settings.yaml"
+    bad.write_bytes(b"samples: 3\n\xff\xfe")
+    assert main(["train", str(bad), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert str(bad) in err and "not UTF-8" in err and "\n" not in err
+
+
+def test_an_oversized_or_fake_png_is_not_inlined(tmp_path):
+    from vslm.article import MAX_IMAGE_BYTES, to_html
+
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "big.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * MAX_IMAGE_BYTES)
+    (tmp_path / "results" / "fake.png").write_bytes(b"<svg onload=alert(1)>")
+    page = to_html("![a](results/big.png) ![b](results/fake.png)\n", tmp_path, [tmp_path / "results"])
+    assert "data:image/png" not in page and len(page) < 10_000

@@ -250,12 +250,14 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
     atomic_write(Path(html_path), to_html(text, md_dir, [Path(root) / "results", md_dir]))
 
 
+MAX_IMAGE_BYTES = 5_000_000  # per inlined PNG (the article's largest plot is ~0.4 MB)
 SAFE_LINK = re.compile(r"^(https?://|#|[^:]*$)")  # web, anchors, relative paths: no other schemes
 
 
 def to_html(text: str, base: Path, image_dirs: list[Path]) -> str:
-    """Self-contained HTML: png images inside `image_dirs` (the pipeline's outputs) inlined as data
-    URIs, any other image dropped; links only to http(s) or anchors; tables in scrolling boxes."""
+    """Self-contained HTML: png images inside `image_dirs` (the pipeline's outputs, real PNGs of at
+    most MAX_IMAGE_BYTES) inlined as data URIs, any other image dropped; links only to http(s) or
+    anchors; tables in scrolling boxes."""
     md = markdown.Markdown(extensions=["tables", "toc"])
     md.preprocessors.deregister("html_block")  # raw HTML in the text is shown as text, never rendered
     md.inlinePatterns.deregister("html")
@@ -264,9 +266,13 @@ def to_html(text: str, base: Path, image_dirs: list[Path]) -> str:
 
     def inline(m):
         path = (base / html.unescape(m.group(1))).resolve()
-        if path.suffix != ".png" or not any(path.is_relative_to(d) for d in allowed) or not path.is_file():
+        if path.suffix != ".png" or not any(path.is_relative_to(d) for d in allowed) or not path.is_file() \
+                or path.stat().st_size > MAX_IMAGE_BYTES:
             return 'src=""'
-        return f'src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}"'
+        data = path.read_bytes()
+        if not data.startswith(b"\x89PNG\r\n\x1a\n"):  # a file named .png that is no PNG
+            return 'src=""'
+        return f'src="data:image/png;base64,{base64.b64encode(data).decode()}"'
 
     body = re.sub(r'src="([^"]*)"', inline, body)
     body = re.sub(r'href="([^"]*)"', lambda m: m.group(0) if SAFE_LINK.match(html.unescape(m.group(1)))

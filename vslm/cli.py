@@ -116,14 +116,15 @@ def cmd_score(a) -> None:
 def cmd_params(a) -> None:
     from .models import build_model, count_params
 
-    print(count_params(build_model(resolve(parse_assignments(a.settings)))))
+    print(count_params(build_model(resolve(parse_assignments(a.settings), data=False))))
 
 
 def load_settings_file(path: str) -> dict:
     try:
         data = yaml.safe_load(Path(path).read_text()) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise SettingsError("SETTINGS", path, f"cannot read the settings file ({type(e).__name__})") from None
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as e:
+        why = "not UTF-8 text" if isinstance(e, UnicodeDecodeError) else type(e).__name__
+        raise SettingsError("SETTINGS", path, f"cannot read the settings file ({why})") from None
     if not isinstance(data, dict):
         raise SettingsError("SETTINGS", path, "expected a mapping of key: value")
     return data

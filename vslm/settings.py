@@ -138,8 +138,10 @@ def model_keys(model: str) -> list[str]:
     return ["model", *models.MODELS[model].KEYS]
 
 
-def resolve(raw: dict) -> dict:
-    """Defaults + validation + normalisation; returns a new dict in a fixed key order."""
+def resolve(raw: dict, data: bool = True) -> dict:
+    """Defaults + validation + normalisation; returns a new dict in a fixed key order. `data`:
+    also check that the task's generator can supply the training and validation sets (not needed
+    to build a model, e.g. to count its parameters)."""
     raw = dict(raw)
     for key in raw:
         _lookup(key)
@@ -161,7 +163,8 @@ def resolve(raw: dict) -> dict:
         model_module.normalize(out, raw)
     if out["sched-samples"] == 0:
         out["sched-samples"] = out["samples"]
-    tasks.check_task(out)  # what the generator can satisfy
+    if data:
+        tasks.check_task(out)  # what the generator can satisfy
     return out
 
 
