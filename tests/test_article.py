@@ -106,7 +106,7 @@ def test_the_original_trainer_table_shows_the_runs_it_names():
         assert not list((ROOT / "results" / "original-runs").glob("*/snapshot.json"))
         return
     table = section("The original's own trainer, run here")
-    rows = [line.split("|")[1:-1] for line in table.splitlines() if line.startswith("| l ")]
+    rows = [line.split("|")[1:-1] for line in table.splitlines() if line.startswith("| S1-")]
     here = {f"{json.loads(p.read_text())['validation_loss']:.3g}"
             for p in (ROOT / "results" / "original-runs").glob("*/snapshot.json")}
     ours = {f"{json.loads(p.read_text())['metrics']['validation_loss']:.3g}"

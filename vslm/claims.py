@@ -81,10 +81,13 @@ def equivalent(judge: Judge, a: Number, b: Number) -> tuple[Condition, str]:
     the sentence with its interval and power."""
     d, se, half = _difference(judge, a, b)
     state = {REPRODUCED: HOLDS, NOT_REPRODUCED: FAILS}.get(judge.equivalence(d - half, d + half), UNDECIDED)
+    sd = se / math.sqrt(1 / a.estimate.n + 1 / b.estimate.n)  # the pooled trial-to-trial spread
+    n80 = next((n for n in range(2, 1000) if judge.power(sd * math.sqrt(2 / n)) >= 0.8), None)
     text = (f"odds ratio {a.label}/{b.label} {math.exp(d):.2g}, {judge.rules.level:.0%} interval "
             f"{math.exp(d - half):.2g}-{math.exp(d + half):.2g} against the margin {math.exp(-judge.rules.margin):.2g}-"
             f"{math.exp(judge.rules.margin):.2g} ({a.estimate.n} + {b.estimate.n} trials); the test's power at no "
-            f"true difference: {judge.power(se):.0%}")
+            f"true difference: {judge.power(se):.0%}; 80 % power needs "
+            + (f"{n80} trials per side" if n80 else "over 1,000 trials per side"))
     return Condition(f"{a.label} ≈ {b.label}", state), text
 
 

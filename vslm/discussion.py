@@ -14,6 +14,7 @@ import numpy as np
 from scipy import stats
 
 from .claims import Claim
+from .experiments import cell_label
 from .paths import ORIGINAL_RUNS_DIR
 from .verdicts import LOSS, NOT_REPRODUCED, REPRODUCED, UNDECIDED, Judge, identity
 
@@ -107,18 +108,15 @@ def trainer_comparison(runs: list[OriginalRun], judge: Judge, rows_by_exp: dict)
     cells: dict[str, dict] = {}
     for run in runs:
         want = _entry_settings(run.entry)
-        for rows in rows_by_exp.values():
-            row = next((r for r in rows if r.settings["task"] == "selcopy" and not any(r.settings.get("attn") or [])
-                        and r.settings["samples"] == r.cell.original_samples
-                        and all(r.settings.get(k) == v for k, v in want.items())), None)
-            if row:
-                break
-        else:
+        found = next(((name, r) for name, rows in rows_by_exp.items() for r in rows
+                      if r.settings["task"] == "selcopy" and not any(r.settings.get("attn") or [])
+                      and r.settings["samples"] == r.cell.original_samples
+                      and all(r.settings.get(k) == v for k, v in want.items())), None)
+        if found is None:
             continue
+        name, row = found
         ident = identity(row.settings)
-        cell = cells.setdefault(ident, {"label": ", ".join(f"{k} {v if k != 'dil' else ','.join(map(str, v))}"
-                                                           for k, v in want.items() if k in ("l", "dil")),
-                                        "runs": [], "row": row})
+        cell = cells.setdefault(ident, {"label": f"{name} {cell_label(row.cell)}", "runs": [], "row": row})
         cell["runs"].append(run)
     out = []
     for ident, cell in cells.items():
