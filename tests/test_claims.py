@@ -73,8 +73,8 @@ def test_equivalence_claim_needs_trials_and_a_small_difference():
     assert claim(7, c_t2(many, [10 * v for v in many])).verdict == "fails"
     few = claim(7, c_t2([0.5, 2.0], [0.6, 1.9]))
     assert few.verdict == "undecided" and "power" in few.extra
-    power = float(claim(7, c_t2(many, many)).extra.split("difference: ")[1].rstrip("%")) / 100
-    assert 0 < power <= 1
+    power = float(claim(7, c_t2(many, many)).extra.split("difference: ")[1].split("%")[0]) / 100
+    assert 0 < power <= 1 and "80 % power needs" in few.extra
 
 
 def test_row_verdict_and_interval():
