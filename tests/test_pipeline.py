@@ -68,7 +68,9 @@ def test_claims_scale_trains_only_the_claim_cells_at_the_original_budget():
     assert [c.runs[0][1]["samples"] for c in ex["S2-T3"].cells] == [4_000_000] * 3
     r = {k: s for k, s in claims.items() if s["task"] == "selcopy" and s.get("norm") == "bn"}
     assert sorted((s["samples"], s["sched-samples"]) for s in r.values())[-3:] == [(3_900_064, 4_000_000)] * 3
-    assert len(ex["S1-T1"].cells[0].runs) == 3 and len(ex["C-T2"].cells[0].runs) == 5
+    more = {m["attnact"]: m["trials"] for m in CONFIG["experiments"]["C-T2"]["scales"]["claims"]["more_trials"]}
+    assert len(ex["S1-T1"].cells[0].runs) == 3
+    assert {c.values["attnact"]: len(c.runs) for c in ex["C-T2"].cells} == {"dpfp": 5, **more}  # more_trials
     new = set(claims) - set(cpu)  # every new run is an original-budget (paper) run or an added trial
     assert all(k in paper or claims[k]["seed"] > 1 for k in new)
 

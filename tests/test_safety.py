@@ -107,7 +107,7 @@ def test_corrupt_committed_result_stops_before_any_job(tmp_path):
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda c: c["experiments"].update({"../../escaped": c["experiments"]["S1-T1"]}), "ids may only hold"),
+    (lambda c: c["experiments"].update({"../../escaped": c["experiments"]["S1-T1"]}), "ids are 1-64 letters"),
     (lambda c: c["experiments"]["S1-T1"].update(reference="../config.csv"), "is not a file in reference/"),
     (lambda c: c["experiments"]["S1-T1"].update(reference="nope.csv"), "is not a file in reference/"),
     (lambda c: c["experiments"]["S1-T1"]["columns"].append("colour"), "'colour' is neither a setting"),
@@ -150,7 +150,7 @@ def test_raw_html_from_config_is_shown_as_text(tmp_path):
     from vslm.article import to_html
 
     (tmp_path / "results").mkdir()
-    (tmp_path / "results" / "ok.png").write_bytes(b"\x89PNG")
+    (tmp_path / "results" / "ok.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (tmp_path / "secret.png").write_bytes(b"\x89PNG secret")
     text = ("# <script>alert(1)</script>\n\n<img src=x onerror=alert(1)> [x](javascript:alert(1))\n\n"
             "![a](results/ok.png) ![b](secret.png) ![c](/etc/passwd)\n")
