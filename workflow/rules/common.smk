@@ -1,4 +1,5 @@
 # Config validation, experiments, the run index and the spec files shared by all rules.
+import glob
 import json
 import os
 import re

@@ -91,6 +91,7 @@ rule article:
         examples=expand("results/runs/{key}/examples.txt", key=sorted(RUNS)),
         receptive_field="results/plots/receptive-field.png",
         summary="results/plots/summary.png",
+        original_runs=sorted(glob.glob("results/original-runs/*/snapshot.json")),
         sections="workflow/report/sections.yaml",
         verdicts="workflow/verdicts.yaml",
     output:
