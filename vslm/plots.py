@@ -50,12 +50,12 @@ def _groups(exp: Experiment, lines: list) -> list[list]:
     return [g[i:i + MAX_LINES] for g in groups for i in range(0, len(g), MAX_LINES)]
 
 
-def _logit(y):
+def logit_percent(y):
     p = np.clip(np.asarray(y, dtype=float), CLIP, 100 - CLIP) / 100
     return np.log(p / (1 - p))
 
 
-def _expit(z):
+def expit_percent(z):
     return 100 / (1 + np.exp(-np.asarray(z, dtype=float)))
 
 
@@ -103,7 +103,7 @@ def plot_experiment(exp: Experiment, png: Path, svg: Path, root: Path = Path("."
             if col == "loss":
                 ax.set_yscale("log")
             else:
-                ax.set_yscale("function", functions=(_logit, _expit))
+                ax.set_yscale("function", functions=(logit_percent, expit_percent))
                 ax.set_yticks(ERROR_TICKS)
                 ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda y, _: f"{y:g}"))
                 ax.set_ylim(CLIP, 100 - CLIP)
@@ -116,10 +116,10 @@ def plot_experiment(exp: Experiment, png: Path, svg: Path, root: Path = Path("."
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x / 1e6:g}M"))
     fig.suptitle(f"{exp.name}: {exp.spec['title']} (stars: the original's final value at its budget)")
     fig.tight_layout()
-    _save(fig, png, svg)
+    save_figure(fig, png, svg)
 
 
-def _save(fig, png: Path, svg: Path) -> None:
+def save_figure(fig, png: Path, svg: Path) -> None:
     for path, fmt, meta in ((png, "png", {"Software": None}), (svg, "svg", {"Date": None})):
         buf = io.BytesIO()
         fig.savefig(buf, format=fmt, metadata=meta, bbox_inches="tight", dpi=90)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .plots import CLIP, ERROR_TICKS, _expit, _logit, _save, plt
+from .plots import CLIP, ERROR_TICKS, expit_percent, logit_percent, plt, save_figure
 from .verdicts import LOSS, Judge, identity
 
 SAMPLE = "validation_sample_error%"
@@ -59,11 +59,11 @@ def summary_figure(points: list[dict], margin: float, png: Path, svg: Path) -> N
             ax.set_ylim(lo, hi)
             ax.set_title("validation loss, ours against the original's (log axes)", fontsize=10)
         else:
-            z = np.linspace(_logit(CLIP), _logit(100 - CLIP), 200)
-            ax.set_xscale("function", functions=(_logit, _expit))
-            ax.set_yscale("function", functions=(_logit, _expit))
-            x = _expit(z)
-            ax.fill_between(x, _expit(z - margin), _expit(z + margin), color="grey", alpha=0.15, lw=0)
+            z = np.linspace(logit_percent(CLIP), logit_percent(100 - CLIP), 200)
+            ax.set_xscale("function", functions=(logit_percent, expit_percent))
+            ax.set_yscale("function", functions=(logit_percent, expit_percent))
+            x = expit_percent(z)
+            ax.fill_between(x, expit_percent(z - margin), expit_percent(z + margin), color="grey", alpha=0.15, lw=0)
             for setter in (ax.set_xticks, ax.set_yticks):
                 setter(ERROR_TICKS)
             ax.set_xticklabels([f"{t:g}" for t in ERROR_TICKS])
@@ -83,4 +83,4 @@ def summary_figure(points: list[dict], margin: float, png: Path, svg: Path) -> N
     axes[1].legend(handles=handles, loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, frameon=False)
     fig.suptitle("Every cell with an original value: above the diagonal our error or loss is higher")
     fig.tight_layout()
-    _save(fig, png, svg)
+    save_figure(fig, png, svg)
