@@ -173,14 +173,15 @@ def test_non_editable_install_runs_the_pipeline(tmp_path):
     (own / "outer.pth").write_text("\n".join(p for p in site.getsitepackages() if Path(p).is_dir()) + "\n")
     subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "-q", "--no-deps",
                     str(ROOT)], check=True, timeout=300, capture_output=True)
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the venv's own packages only
     where = subprocess.run([venv / "bin" / "python", "-c", "import vslm; print(vslm.__file__)"],
-                           capture_output=True, text=True, check=True, cwd=tmp_path).stdout
+                           capture_output=True, text=True, check=True, cwd=tmp_path, env=clean).stdout
     assert str(venv) in where  # the installed copy, not the checkout
     work = workdir(tmp_path / "work")
     pretend_built(work)
     for out in ("results/tables", "results/plots", "report"):
         shutil.rmtree(work / out)
-    env = {**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
+    env = {**clean, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
     out = subprocess.run([venv / "bin" / "python", "-m", "snakemake", "--cores", "2"], cwd=work, env=env,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
