@@ -3,7 +3,6 @@ our losses against the original's, the original's own trainer run here beside ou
 claims' verdicts rest on."""
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections import Counter
@@ -16,7 +15,7 @@ from scipy import stats
 from .claims import Claim
 from .experiments import cell_label
 from .paths import ORIGINAL_RUNS_DIR
-from .verdicts import LOSS, NOT_REPRODUCED, REPRODUCED, UNDECIDED, Judge, identity
+from .verdicts import LOSS, NOT_REPRODUCED, REPRODUCED, UNDECIDED, Judge, distinct_cells, identity
 
 MAX_FILE = 1_000_000  # bytes read from one file of an original-trainer run
 
@@ -34,19 +33,14 @@ class Shift:
 def shift(judge: Judge, rows_by_exp: dict) -> Shift | None:
     """The validation loss of every distinct cell trained at the original budget, ours over the
     original's (on the mean of the log losses of each side)."""
-    seen, d, by_table = set(), [], {}
-    for name, rows in rows_by_exp.items():
-        for r in rows:
-            ident = identity(r.settings)
-            if r.settings["samples"] < r.cell.original_samples or ident in seen:
-                continue
-            c = judge.compare(r.settings, LOSS)
-            if c is None:
-                continue
-            seen.add(ident)
-            d.append(c.d)
-            w, n = by_table.get(name, (0, 0))
-            by_table[name] = (w + (c.d > 0), n + 1)
+    d, by_table = [], {}
+    for name, r in distinct_cells(rows_by_exp):
+        c = judge.compare(r.settings, LOSS)
+        if r.settings["samples"] < r.cell.original_samples or c is None:
+            continue
+        d.append(c.d)
+        w, n = by_table.get(name, (0, 0))
+        by_table[name] = (w + (c.d > 0), n + 1)
     if len(d) < 6:
         return None
     return Shift(len(d), sum(x > 0 for x in d), math.exp(float(np.mean(d))), float(stats.wilcoxon(d).pvalue),
@@ -89,10 +83,6 @@ def _read(path: Path) -> str:
     if len(text) > MAX_FILE:
         raise ValueError(f"{path} is over {MAX_FILE} bytes")
     return text
-
-
-def curve_rows(path: Path) -> list[dict]:
-    return list(csv.DictReader(_read(path).splitlines()))
 
 
 def _entry_settings(entry: dict) -> dict:
@@ -157,16 +147,10 @@ def discussion(claims: list[Claim], judge: Judge, rows_by_exp: dict, root: Path)
     if rules.history:
         out += ["Changes to these rules after results were seen:", ""] + [f"- {h}" for h in rules.history] + [""]
     counts = Counter()
-    seen = set()
-    for rows in rows_by_exp.values():
-        for r in rows:
-            ident = identity(r.settings)
-            if r.settings["samples"] < r.cell.original_samples or ident in seen:
-                continue
-            verdicts = [c.verdict for m in (LOSS, "validation_sample_error%") if (c := judge.compare(r.settings, m))]
-            if verdicts:
-                seen.add(ident)
-                counts[verdicts[-1]] += 1
+    for _, r in distinct_cells(rows_by_exp):
+        verdicts = [c.verdict for m in (LOSS, "validation_sample_error%") if (c := judge.compare(r.settings, m))]
+        if r.settings["samples"] >= r.cell.original_samples and verdicts:
+            counts[verdicts[-1]] += 1
     out += [f"Of the {sum(counts.values())} distinct cells at the original budget with an original value, judged on "
             f"sample error where the original reports it, else loss: {counts[REPRODUCED]} reproduced, "
             f"{counts[NOT_REPRODUCED]} not reproduced, {counts[UNDECIDED]} undecided. Most cells have one trial on "

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .plots import CLIP, ERROR_TICKS, expit_percent, logit_percent, plt, save_figure
-from .verdicts import LOSS, Judge, identity
+from .verdicts import LOSS, Judge, distinct_cells
 
 SAMPLE = "validation_sample_error%"
 
@@ -18,20 +18,15 @@ SAMPLE = "validation_sample_error%"
 def summary_points(judge: Judge, rows_by_exp: dict) -> list[dict]:
     """One point per distinct cell: its table, metric (sample error where the original reports
     it, else loss), ours with its interval, the original's, and whether it ran at the original budget."""
-    points, seen = [], set()
-    for name, rows in rows_by_exp.items():
-        for r in rows:
-            ident = identity(r.settings)
-            if ident in seen:
-                continue
-            for metric in (SAMPLE, LOSS):
-                c, e = judge.compare(r.settings, metric), judge.estimate(r.settings, metric)
-                if c and e:
-                    seen.add(ident)
-                    points.append({"table": name, "metric": metric, "ours": e.value, "lo": e.lo, "hi": e.hi,
-                                   "original": judge.rules.from_z(metric, c.original.mean),
-                                   "budget": r.settings["samples"] >= r.cell.original_samples})
-                    break
+    points = []
+    for name, r in distinct_cells(rows_by_exp):
+        for metric in (SAMPLE, LOSS):
+            c, e = judge.compare(r.settings, metric), judge.estimate(r.settings, metric)
+            if c and e:
+                points.append({"table": name, "metric": metric, "ours": e.value, "lo": e.lo, "hi": e.hi,
+                               "original": judge.rules.from_z(metric, c.original.mean),
+                               "budget": r.settings["samples"] >= r.cell.original_samples})
+                break
     return points
 
 

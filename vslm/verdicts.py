@@ -73,6 +73,18 @@ def identity(settings: dict) -> str:
     return run_key(dict(settings, seed=0))
 
 
+def distinct_cells(rows_by_exp: dict):
+    """(table, row) for the first row of each distinct cell over all tables (a cell shown in
+    several tables is judged once)."""
+    seen = set()
+    for name, rows in rows_by_exp.items():
+        for row in rows:
+            ident = identity(row.settings)
+            if ident not in seen:
+                seen.add(ident)
+                yield name, row
+
+
 @dataclass
 class Side:
     """One side's trials of a cell for one metric, on the transformed scale."""
