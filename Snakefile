@@ -1,5 +1,8 @@
 # vslm pipeline: config -> cells -> runs -> metrics -> tables/plots -> article.
 # Run:  snakemake --cores all --resources gpu=1
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/report.smk"

@@ -4,6 +4,7 @@ import json
 import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -141,6 +142,15 @@ def test_a_fresh_clone_has_nothing_to_do(tmp_path):
     assert out.returncode == 0 and "Nothing to be done" in out.stdout + out.stderr, out.stdout[-3000:]
     status = subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True).stdout
     assert status == ""
+    # the report: one line for all the committed outputs without metadata, sections as subcategories
+    report = tmp_path / "report.zip"
+    out = subprocess.run(["snakemake", "--report", str(report)], cwd=clone, capture_output=True, text=True,
+                         timeout=300)
+    log = out.stdout + out.stderr
+    assert out.returncode == 0 and log.count("metadata") == 1, log[-3000:]
+    with zipfile.ZipFile(report) as z:
+        page = z.read(next(n for n in z.namelist() if n.endswith("report.html"))).decode()
+    assert "Very selective copying" in page and "vslm: Very Small Language Models" in page
     cfg = yaml.safe_load((clone / "config.yaml").read_text())
     cfg["experiments"]["S2-T4"]["title"] = "Another title"
     (clone / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))

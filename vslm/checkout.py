@@ -3,9 +3,12 @@ runs look newer than the tables and plots built from them, and Snakemake (which 
 there yet) would rebuild every output. Before the first run in a checkout whose tracked files are
 unchanged, the committed files are stamped in the order the pipeline builds them (once: a marker
 in `.snakemake/`, which Snakemake creates before it reads the Snakefile); from then on file times
-are Snakemake's own. Also: the checkout's own code for every job (`put_on_pythonpath`)."""
+are Snakemake's own. Also: the checkout's own code for every job (`put_on_pythonpath`), and one
+line instead of one per file where `snakemake --report` finds committed outputs without metadata
+(`quiet_missing_metadata`)."""
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import time
@@ -48,3 +51,28 @@ def put_on_pythonpath(folder: str | Path) -> None:
     code, also in a conda env that holds only the dependencies."""
     paths = [str(folder), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+
+
+class _MissingMetadataOnce(logging.Filter):
+    """Snakemake's per-file 'Missing metadata for file …' warning, said once for all files."""
+
+    PREFIX = "Missing metadata for file"
+    said = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith(self.PREFIX):
+            return True
+        if self.said:
+            return False
+        self.said = True
+        record.msg, record.args = ("Some outputs have no Snakemake metadata (committed, not built in this "
+                                   "checkout): the report lists them without runtimes. Said once for all."), ()
+        return True
+
+
+def quiet_missing_metadata() -> None:
+    """In a fresh clone every committed output lacks the metadata of the job that built it (it was
+    built elsewhere); `snakemake --report` would warn once per file (hundreds of lines)."""
+    log = logging.getLogger("snakemake.logging")
+    if not any(isinstance(f, _MissingMetadataOnce) for f in log.filters):
+        log.addFilter(_MissingMetadataOnce())

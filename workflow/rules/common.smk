@@ -4,7 +4,7 @@ import json
 import os
 import re
 
-from vslm.checkout import put_on_pythonpath, stamp_fresh_clone
+from vslm.checkout import put_on_pythonpath, quiet_missing_metadata, stamp_fresh_clone
 from vslm.config import load, read_config
 from vslm.experiments import all_runs, check_run, experiment_record, write_if_changed
 from vslm.settings import split_spec
@@ -37,6 +37,7 @@ def spec_text(obj) -> str:
 # A new clean checkout: committed outputs stamped newer than their inputs (git wrote them in path
 # order), so it has nothing to rebuild; the spec files below then mark any real change.
 stamp_fresh_clone()
+quiet_missing_metadata()
 
 # Spec files: what each table, plot and the article are built from (experiment entry, scale, run
 # keys; the scale's note). Rewritten only when their content changes, so an edited experiment or
@@ -87,3 +88,19 @@ def run_files(name, filename="metrics.json"):
 def reference_files(name):
     ref = EXPERIMENTS[name].spec["reference"]
     return [f"reference/{r}" for r in ([ref] if isinstance(ref, str) else ref)]
+
+
+# The report (`snakemake --report`): tables and plots under their article section, each labelled with
+# its table id and title (labels are shown as text, never as markup); examples under their experiment.
+def report_section(wildcards):
+    return EXPERIMENTS[wildcards.exp].spec["section"]
+
+
+def report_labels(wildcards):
+    return {"table": wildcards.exp, "title": EXPERIMENTS[wildcards.exp].spec["title"]}
+
+
+RUN_EXPERIMENT = {}  # run key -> the first experiment that has the run
+for _name, _exp in EXPERIMENTS.items():
+    for _key in _exp.keys:
+        RUN_EXPERIMENT.setdefault(_key, _name)

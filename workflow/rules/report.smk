@@ -14,6 +14,8 @@ rule table:
             "results/tables/{exp}.csv",
             caption="../report/table.rst",
             category="Tables",
+            subcategory=report_section,
+            labels=report_labels,
         ),
     log:
         "results/logs/table-{exp}.log",
@@ -34,6 +36,8 @@ rule plot:
             "results/plots/{exp}.png",
             caption="../report/plot.rst",
             category="Error curves",
+            subcategory=report_section,
+            labels=report_labels,
         ),
         svg="results/plots/{exp}.svg",
     log:

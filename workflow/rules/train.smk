@@ -9,6 +9,8 @@ rule train:
             "results/runs/{key}/examples.png",
             caption="../report/examples.rst",
             category="Validation examples",
+            subcategory=lambda wc: RUN_EXPERIMENT[wc.key],
+            labels=lambda wc: {"run": wc.key},
         ),
         text="results/runs/{key}/examples.txt",
     log:
