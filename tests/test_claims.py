@@ -9,7 +9,7 @@ from vslm.article import cell
 from vslm.claims import MASK, SAMPLE, Context, check_claims
 from vslm.experiments import Cell, Experiment
 from vslm.settings import resolve
-from vslm.tables import Row
+from vslm.rows import Row
 from vslm.verdicts import NOT_REPRODUCED, REPRODUCED, UNDECIDED, Judge, Rules
 
 RULES = Rules.load(Path(__file__).resolve().parent.parent / "workflow" / "verdicts.yaml")

@@ -11,7 +11,7 @@ from vslm.models import build_model, count_params
 from vslm.models.attention import linear_attention
 from vslm.paths import REFERENCE_DIR
 from vslm.settings import SettingsError, resolve
-from vslm.tables import match_reference, reference_rows
+from vslm.reference import match_reference, reference_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = load(ROOT / "config.yaml", scale="paper")

@@ -14,8 +14,9 @@ from snakemake.utils import validate
 
 from vslm.article import place_line
 from vslm.experiments import ConfigError, all_runs, load_config
-from vslm.rundir import write_json
-from vslm.tables import VERDICT, build_rows, table_frame
+from vslm.files import write_json
+from vslm.rows import build_rows
+from vslm.tables import VERDICT, Table
 from vslm.verdicts import Judge, Rules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,14 +97,14 @@ def test_table_means_std_pending_and_reference(tmp_path):
             "metrics": {"validation_sample_error%": err, "validation_mask_error%": err / 5, "validation_loss": 0.1,
                         "model_params": 229632, "train_time_s": 60.0, "throughput": 10.0}})
     rows = build_rows(exp, tmp_path)
-    frame = table_frame(exp, rows, judge(exp, rows)).set_index("attnact")
+    frame = Table(exp, rows, judge(exp, rows)).frame().set_index("attnact")
     assert frame.loc["elu+1", "validation_sample_error%"] == "4 ± 2.74 (1–8, 5)"  # sd with ddof=1
     assert frame.loc["elu+1", "validation_sample_error% (original)"] == "0.677 ± 0.347 (0.199–1.05, 5)"
     # ours 1-8 % against the original's 0.2-1.05 %: the interval of the odds ratio lies above 2
     assert frame.loc["elu+1", VERDICT].startswith("not reproduced: sample ×")
     assert frame.loc["elu+1", "status"] == "done"
     assert frame.loc["dpfp", "status"] == "5 pending" and frame.loc["dpfp", "validation_sample_error%"] == ""
-    assert place_line(exp, rows) == ("The original's value among our trials (min to max), validation_sample_error%: "
+    assert place_line(Table(exp, rows)) == ("The original's value among our trials (min to max), validation_sample_error%: "
                                      "below ours in 1 of 1 rows (attnact=elu+1).")
 
 
@@ -117,11 +118,11 @@ def test_original_place_only_where_the_original_has_a_value(tmp_path):
             "metrics": {"validation_sample_error%": 3.0, "validation_mask_error%": 0.3, "validation_loss": loss,
                         "model_params": 459520, "train_time_s": 60.0, "throughput": 10.0}})
     rows = build_rows(exp, tmp_path)
-    frame = table_frame(exp, rows, judge(exp, rows)).set_index("l")
+    frame = Table(exp, rows, judge(exp, rows)).frame().set_index("l")
     assert frame.loc["12", "validation loss (original)"] == "0.00128"
     assert frame.loc["12", "validation_mask_error%"] == "0.3 ± 0 (0.3–0.3, 2)"
     assert not [c for c in frame.columns if "error% (original" in c]  # S1-T1's original reports loss only
-    assert place_line(exp, rows) == ("The original's value among our trials (min to max), validation loss: "
+    assert place_line(Table(exp, rows)) == ("The original's value among our trials (min to max), validation loss: "
                                      "below ours in 1 of 1 rows (l=12).")
 
 

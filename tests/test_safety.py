@@ -189,7 +189,7 @@ def test_non_editable_install_runs_the_pipeline(tmp_path):
 
 
 def test_result_without_its_fields_is_an_error_naming_the_run(tmp_path):
-    from vslm.experiments import load_result
+    from vslm.rundir import load_result
     from vslm.rundir import RunDirError
 
     run = tmp_path / "results" / "runs" / "0123456789ab"
@@ -304,7 +304,7 @@ DONE = {"validation_loss": 0.1, "validation_mask_error%": 1.0, "validation_sampl
 def test_a_bad_metric_value_is_an_error_naming_the_run(tmp_path, change, message):
     import json
 
-    from vslm.experiments import check_run
+    from vslm.rundir import check_run
     from vslm.rundir import RunDirError
 
     run = tmp_path / "results" / "runs" / "0123456789ab"
@@ -325,7 +325,7 @@ def test_a_bad_metric_value_is_an_error_naming_the_run(tmp_path, change, message
 def test_a_bad_curve_of_a_done_run_is_an_error_naming_it(tmp_path, curve, message):
     import json
 
-    from vslm.experiments import check_run
+    from vslm.rundir import check_run
     from vslm.rundir import RunDirError
 
     run = tmp_path / "results" / "runs" / "0123456789ab"
@@ -355,7 +355,7 @@ def test_text_in_a_reference_metric_stops_the_dag_and_keeps_the_outputs(tmp_path
 def test_a_huge_reference_table_is_refused_fast(tmp_path):
     import time as clock
 
-    from vslm.tables import MAX_REFERENCE_BYTES, read_reference
+    from vslm.reference import MAX_REFERENCE_BYTES, read_reference
 
     path = tmp_path / "big.csv"
     path.write_text("a,validation loss\n" + "1,0.5\n" * (MAX_REFERENCE_BYTES // 6 + 10))

@@ -182,15 +182,21 @@ def test_concurrent_writer_is_locked_out(tmp_path):
 
 
 def test_disk_full_is_one_line_and_leaves_no_temp_file(tmp_path, monkeypatch):
+    """The checkpoint is serialised in memory, so a full disk fails in the plain write (one line),
+    never inside torch's zip writer (whose error would be 'unexpected pos')."""
     import errno
+    import io
 
+    import vslm.files as files
     import vslm.rundir as rundir
 
-    def full(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
+    class Full(io.BytesIO):
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(rundir.torch, "save", full)
-    with pytest.raises(rundir.RunDirError, match="no space left.*resumes from its last checkpoint"):
+    real_fdopen = files.os.fdopen
+    monkeypatch.setattr(files.os, "fdopen", lambda fd, mode: (real_fdopen(fd, mode).close(), Full())[1])
+    with pytest.raises(files.FileError, match="no space left.*resumes from its last checkpoint"):
         rundir.save_checkpoint(tmp_path / "checkpoint.pt", {"x": 1})
     assert list(tmp_path.iterdir()) == []
 

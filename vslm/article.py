@@ -12,16 +12,20 @@ from pathlib import Path
 
 import markdown
 import yaml
+from tabulate import tabulate
 
 from .claims import MARK, Claim, Context, check_claims
+from .columns import METRICS
 from .curves import first_below
 from .discussion import discussion
-from .experiments import Experiment, all_runs, cell_label, load_result
+from .experiments import all_runs, cell_label
+from .files import atomic_write
 from .paths import RUNS_DIR
-from .rundir import atomic_write
+from .rows import Row, original_place
+from .rundir import load_result
 from .settings import format_samples
-from .tables import METRICS, Row, details_frame, judged_metrics, original_place, row_verdict, spread_columns
-from .verdicts import FAILS, HOLDS, NOT_REPRODUCED, REPRODUCED, UNDECIDED, Judge, judge_experiments
+from .tables import Table, build_tables
+from .verdicts import FAILS, HOLDS, NOT_REPRODUCED, REPRODUCED, UNDECIDED
 
 INTRO = """\
 This article re-runs the experiments of four write-ups on *Very Small Language Models*
@@ -64,8 +68,9 @@ def cell(text: str) -> str:
     return str(text).replace("|", r"\|")
 
 
-def budget_line(exp: Experiment, rows: list[Row]) -> str:
+def budget_line(table: Table) -> str:
     """Ours: samples × trials per cell; the original's beside it (computed, per table)."""
+    exp, rows = table.exp, table.rows
     ours = Counter(format_samples(r.settings["samples"]) for r in rows)
     trials = Counter(len(c.runs) for c in exp.cells)
     original = Counter(format_samples(c.original_samples) for c in exp.cells)
@@ -73,11 +78,11 @@ def budget_line(exp: Experiment, rows: list[Row]) -> str:
             f"{_counts(original)} × {exp.original_trials}.*")
 
 
-def summary_line(exp: Experiment, rows: list[Row], judge: Judge) -> str:
+def summary_line(table: Table) -> str:
     """The rows' verdicts (workflow/verdicts.yaml) on the columns rows are judged on; rows below the
     original's budget are listed apart and not counted."""
-    cols = judged_metrics(exp, rows)
-    verdicts = [(r, row_verdict(judge, exp, rows, r)[0]) for r in rows if r.trials]
+    cols = table.judged
+    verdicts = [(r, table.verdict(r)[0]) for r in table.rows if r.trials]
     below = [r for r, v in verdicts if v == "below budget"]
     judged = Counter(v for _, v in verdicts if v in (REPRODUCED, NOT_REPRODUCED, UNDECIDED))
     if not judged and not below:
@@ -92,12 +97,12 @@ def summary_line(exp: Experiment, rows: list[Row], judge: Judge) -> str:
     return text + "."
 
 
-def place_line(exp: Experiment, rows: list[Row]) -> str:
+def place_line(table: Table) -> str:
     """Per spread column: in which rows the original's value lies inside, below or above our trials."""
     sentences = []
-    for col in spread_columns(exp, rows):
+    for col in table.spread:
         places: dict[str, list[str]] = {}
-        for r in rows:
+        for r in table.rows:
             if place := original_place(r.original.get(col, float("nan")), r.values.get(col, [])):
                 places.setdefault(place, []).append(cell_label(r.cell))
         if places:
@@ -107,10 +112,10 @@ def place_line(exp: Experiment, rows: list[Row]) -> str:
     return "The original's value among our trials (min to max), " + "; ".join(sentences) + "." if sentences else ""
 
 
-def first_below_line(exp: Experiment, rows: list[Row], root: Path) -> str:
+def first_below_line(table: Table, root: Path) -> str:
     """Per `first_below` column and finished row: the training samples at the first validation
     below the threshold (one value per trial), or 'not by' the run's budget."""
-    sentences = []
+    exp, rows, sentences = table.exp, table.rows, []
     for col, threshold in exp.spec.get("first_below", {}).items():
         cells = []
         for r in rows:
@@ -132,18 +137,19 @@ def cell_label_row(row: Row) -> str:
                     if below else "")
 
 
-def section_markdown(exp: Experiment, rows: list[Row], judge: Judge, table_md: str, links: dict, root: Path) -> str:
-    """`links`: the plot's and the runs folder's paths relative to the article; `root`: the
-    repository the runs are in."""
+def section_markdown(table: Table, table_md: str, links: dict, root: Path) -> str:
+    """`table_md`: the table rule's markdown; `links`: the plot's and the runs folder's paths
+    relative to the article; `root`: the repository the runs are in."""
+    exp, rows = table.exp, table.rows
     done = sum(r.trials for r in rows)
     total = sum(len(r.keys) for r in rows)
-    parts = [f"### {exp.name}: {exp.spec['title']}", "", budget_line(exp, rows), ""]
+    parts = [f"### {exp.name}: {exp.spec['title']}", "", budget_line(table), ""]
     if exp.spec.get("text"):
         parts += [exp.spec["text"], ""]
     if done < total:
         parts += [f"*Draft: {done} of {total} runs finished.*", ""]
     parts += [table_md, ""]
-    for line in (summary_line(exp, rows, judge), place_line(exp, rows), first_below_line(exp, rows, root)):
+    for line in (summary_line(table), place_line(table), first_below_line(table, root)):
         if line:
             parts += [line, ""]
     parts += [f"![{exp.name} error curves]({links['plot']})", ""]
@@ -196,25 +202,23 @@ def claims_table(claims: list[Claim]) -> list[str]:
     return out + [""]
 
 
-def run_details(experiments: dict, rows_by_exp: dict) -> list[str]:
-    from tabulate import tabulate
-
+def run_details(tables: dict[str, Table]) -> list[str]:
     out = ["## Run details", "", "Training time, throughput (hardware-specific) and run keys (directories "
            "under `results/runs/`) of every row.", ""]
-    for name, e in experiments.items():
-        frame = details_frame(e, rows_by_exp[name])
+    for name, table in tables.items():
+        frame = table.details()
         out += [f"### {name} runs", "", tabulate(frame, headers="keys", tablefmt="github", showindex=False), ""]
     return out
 
 
 def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_path: Path,
-                  sections_path: Path, verdicts_path: Path, tables: dict, plots: dict, receptive: Path,
+                  sections_path: Path, verdicts_path: Path, table_files: dict, plots: dict, receptive: Path,
                   summary: Path, root: Path = Path(".")) -> None:
-    """`tables`, `plots`: experiment name -> its markdown table and png (the rules' outputs)."""
+    """`table_files`, `plots`: experiment name -> its markdown table and png (the rules' outputs)."""
     md_dir = Path(md_path).parent
     texts = yaml.safe_load(Path(sections_path).read_text()) or {}
-    rows_by_exp, judge = judge_experiments(experiments, verdicts_path, root)
-    claims = check_claims(Context(rows_by_exp, judge))
+    tables = build_tables(experiments, verdicts_path, root)
+    claims = check_claims(Context.of(tables))
     out = ["# Very Small Language Models, reproduced", "", INTRO,
            f"Scale: **{scale}** ({note}). {provenance(experiments, root)}", ""]
     out += claims_glance(claims)
@@ -224,10 +228,10 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
             "[TOC]", ""]
     sections: dict[str, list[str]] = {}
     for name, e in experiments.items():
-        table = Path(tables[name]).read_text()
+        table = Path(table_files[name]).read_text()
         links = {"plot": os.path.relpath(plots[name], md_dir), "runs_root": Path(root) / RUNS_DIR,
                  "runs": os.path.relpath(Path(root) / RUNS_DIR, md_dir)}
-        part = section_markdown(e, rows_by_exp[name], judge, table, links, root)
+        part = section_markdown(tables[name], table, links, root)
         sections.setdefault(e.spec["section"], []).append(part)
     for section, parts in sections.items():
         out += [f"## {section}", ""]
@@ -243,8 +247,8 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
         mine = [c for c in claims if c.section == section]
         if mine:
             out += claims_table(mine)
-    out += discussion(claims, judge, rows_by_exp, root)
-    out += run_details(experiments, rows_by_exp)
+    out += discussion(claims, tables, root)
+    out += run_details(tables)
     text = "\n".join(out) + "\n"
     atomic_write(Path(md_path), text)
     atomic_write(Path(html_path), to_html(text, md_dir, [Path(root) / "results", md_dir]))

@@ -12,8 +12,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .rows import Row
 from .settings import format_samples, format_value, parse_value
-from .tables import Row
+from .tables import Table, rows_by_name, shared_judge
 from .verdicts import FAILS, HOLDS, NOT_REPRODUCED, REPRODUCED, UNDECIDED, WORST, Comparison, Estimate, Judge
 
 SAMPLE, MASK, LOSS = "validation_sample_error%", "validation_mask_error%", "validation_loss"
@@ -166,6 +167,10 @@ class Context:
     """What a claim reads: every table's rows (experiment name -> rows) and the judge over them."""
     rows: dict
     judge: Judge
+
+    @classmethod
+    def of(cls, tables: dict[str, Table]) -> Context:
+        return cls(rows_by_name(tables), shared_judge(tables))
 
     def row(self, exp: str, **where) -> Row:
         """The row of `exp` whose resolved settings equal `where` (e.g. l=6, dil="5,7,1")."""

@@ -11,9 +11,9 @@ import yaml
 from . import __version__
 from .config import load, read_config
 from .experiments import ConfigError
+from .files import FileError, atomic_write
 from .keys import help_text
 from .paths import OUTPUTS, SECTIONS, VERDICTS, root_of
-from .rundir import RunDirError, atomic_write
 from .settings import (
     COMMON_DEFAULTS,
     EXEC_KEYS,
@@ -138,7 +138,7 @@ def cmd_train(a) -> None:
     settings = resolve(raw)
     try:
         result = run(settings, Path(a.out))
-    except (SettingsError, RunDirError, OSError):
+    except (SettingsError, FileError, OSError):
         raise
     except Exception as e:  # a failure inside training: one line here, the traceback in the run's folder
         log = Path(a.out) / "error.log"
@@ -173,24 +173,23 @@ def cmd_draft(a) -> None:
     from .plots import plot_experiment
     from .receptive import receptive_field_figure
     from .summary import summary_figure, summary_points
-    from .tables import write_table
-    from .verdicts import judge_experiments
+    from .tables import build_tables, shared_judge
 
     config, root = read_config(a.config), root_of(a.config)
     scale = a.scale or config["scale"]
     out = draft_folder(Path(a.out), root)
     experiments = load(config, scale=scale, root=root)
-    rows, judge = judge_experiments(experiments, root / VERDICTS, root)
-    tables, plots = {}, {}
-    for name, exp in experiments.items():
-        tables[name], plots[name] = out / "tables" / f"{name}.md", out / "plots" / f"{name}.png"
-        write_table(exp, rows[name], judge, tables[name], out / "tables" / f"{name}.csv")
-        plot_experiment(exp, plots[name], out / "plots" / f"{name}.svg", root)
+    tables = build_tables(experiments, root / VERDICTS, root)
+    table_files, plots = {}, {}
+    for name, table in tables.items():
+        table_files[name], plots[name] = out / "tables" / f"{name}.md", out / "plots" / f"{name}.png"
+        table.write(table_files[name], out / "tables" / f"{name}.csv")
+        plot_experiment(table, plots[name], out / "plots" / f"{name}.svg", root)
     receptive_field_figure(out / "plots" / "receptive-field.png")
-    summary_figure(summary_points(judge, rows), judge.rules.margin, out / "plots" / "summary.png",
-                   out / "plots" / "summary.svg")
+    margin = shared_judge(tables).rules.margin
+    summary_figure(summary_points(tables), margin, out / "plots" / "summary.png", out / "plots" / "summary.svg")
     write_article(experiments, scale, config["scales"][scale].get("note", ""), out / "article.md",
-                  out / "article.html", root / SECTIONS, root / VERDICTS, tables, plots,
+                  out / "article.html", root / SECTIONS, root / VERDICTS, table_files, plots,
                   out / "plots" / "receptive-field.png", out / "plots" / "summary.png", root)
     print(f"draft written to {out / 'article.md'} and {out / 'article.html'}")
 
@@ -306,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (SettingsError, ConfigError, RunDirError, UsageError) as e:
+    except (SettingsError, ConfigError, FileError, UsageError) as e:
         print(f"vslm: error: {e}", file=sys.stderr)
         return 2
     except OSError as e:  # a file that cannot be read or written, a full disk

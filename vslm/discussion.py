@@ -15,6 +15,7 @@ from scipy import stats
 from .claims import Claim
 from .experiments import cell_label
 from .paths import ORIGINAL_RUNS_DIR
+from .tables import Table, rows_by_name, shared_judge
 from .verdicts import LOSS, NOT_REPRODUCED, REPRODUCED, UNDECIDED, Judge, distinct_cells, identity
 
 MAX_FILE = 1_000_000  # bytes read from one file of an original-trainer run
@@ -130,9 +131,10 @@ def noise_lines(judge: Judge) -> list[str]:
     return out
 
 
-def discussion(claims: list[Claim], judge: Judge, rows_by_exp: dict, root: Path) -> list[str]:
+def discussion(claims: list[Claim], tables: dict[str, Table], root: Path) -> list[str]:
     """The 'How sure we can be' section: rules, noise, verdict counts, the shift, the original's
     trainer here, and the claims' undecided and failed conditions."""
+    judge, rows_by_exp = shared_judge(tables), rows_by_name(tables)
     rules = judge.rules
     out = ["## How sure we can be", "",
            f"Every verdict is computed by the rules of `workflow/verdicts.yaml` (fixed 2026-12-01, before the "

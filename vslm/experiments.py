@@ -13,14 +13,11 @@ so a cell shared by several tables trains once.
 from __future__ import annotations
 
 import itertools
-import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from .curves import check_curve
-from .paths import RUNS_DIR
+from .files import atomic_write, read_json
 from .settings import COMMON_DEFAULTS, SettingsError, format_value, parse_value, resolve, run_key, run_spec
 
 
@@ -162,10 +159,14 @@ def experiment_from_record(record: dict) -> Experiment:
     return Experiment(record["name"], record["spec"], cells)
 
 
+def read_records(paths) -> dict[str, Experiment]:
+    """Experiments from their spec files (results/specs/<name>.json), by name, in the given order."""
+    experiments = (experiment_from_record(read_json(p)) for p in paths)
+    return {e.name: e for e in experiments}
+
+
 def write_if_changed(path: Path, text: str) -> None:
     """Write only when the content differs, so the file's mtime marks a real change."""
-    from .rundir import atomic_write
-
     path = Path(path)
     if not path.exists() or path.read_text() != text:
         atomic_write(path, text)
@@ -175,50 +176,3 @@ def cell_label(cell: Cell) -> str:
     return " ".join(f"{k}={format_value(k, v)}" for k, v in cell.values.items())
 
 
-MAX_RESULT_BYTES = 1_000_000  # a metrics.json is about 2 kB
-RESULT_FIELDS = {"done": ("validation_loss", "validation_mask_error%", "validation_sample_error%",
-                          "model_params", "train_time_s"), "diverged": (), "failed": ()}
-
-
-def load_result(key: str, root: Path = Path(".")) -> dict | None:
-    """A run's metrics.json, or None if there is none yet. One that is unreadable, from another
-    run or incomplete raises `RunDirError` naming it and how to retrain it."""
-    from .rundir import RunDirError
-
-    path = Path(root) / RUNS_DIR / key / "metrics.json"
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read(MAX_RESULT_BYTES + 1)
-        if len(text) > MAX_RESULT_BYTES:
-            raise ValueError(f"over {MAX_RESULT_BYTES:,} bytes")
-        result = json.loads(text)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as e:
-        raise RunDirError(f"{path} is unreadable ({type(e).__name__}): delete {path.parent} to retrain it") from None
-    status = result.get("status") if isinstance(result, dict) else None
-    metrics = result.get("metrics") if isinstance(result, dict) else None
-    metrics = metrics if isinstance(metrics, dict) else {}
-    missing = [f for f in RESULT_FIELDS.get(status, ()) if metrics.get(f) is None]
-    bad = [f"{f} = {v!r:.40}" for f, v in metrics.items() if v is not None and not _finite(v)]
-    if status not in RESULT_FIELDS or result.get("run_key") != key or missing or bad:
-        why = (f"lacks {', '.join(missing)}" if missing else f"has {bad[0]}, not a finite number" if bad
-               else "is not a result of this run")
-        raise RunDirError(f"{path} {why}: delete {path.parent} to retrain it")
-    return result
-
-
-def check_run(key: str, root: Path = Path(".")) -> None:
-    """What the DAG checks of every committed run before any job: its metrics.json (`load_result`)
-    and, once done, its curve.csv; a bad one raises `RunDirError` naming it and how to retrain it."""
-    from .rundir import RunDirError
-
-    result = load_result(key, root)
-    curve = Path(root) / RUNS_DIR / key / "curve.csv"
-    if result and result["status"] == "done" and (why := check_curve(curve)):
-        raise RunDirError(f"{curve} {why}: delete {curve.parent} to retrain it")
-
-
-def _finite(v) -> bool:
-    """A metric value: a real number (not a bool), finite and below 1e15."""
-    return isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < 1e15 and math.isfinite(v)

@@ -10,7 +10,8 @@ from datetime import datetime
 from pathlib import Path
 
 from .curves import read_all_curve
-from .experiments import cell_label, load_result
+from .experiments import cell_label
+from .rundir import load_result
 from .settings import format_value
 
 CURVE_COLUMNS = ("loss", "error%", "mask_error%", "sample_error%")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .experiments import load_result
+from .rundir import load_result
 
 # Effective training rate in units of 6 * params * length FLOPs per sample, one thread per job,
 # two jobs side by side on the 2-core development machine (torch 2.13 CPU): fitted to the

@@ -14,10 +14,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .columns import METRICS  # noqa: E402
 from .curves import read_curve  # noqa: E402
 from .experiments import Experiment, cell_label  # noqa: E402
-from .rundir import atomic_write  # noqa: E402
-from .tables import METRICS, build_rows  # noqa: E402
+from .files import atomic_write  # noqa: E402
+from .tables import Table  # noqa: E402
 
 plt.rcParams["svg.hashsalt"] = "vslm"
 PANELS = [("loss", "validation loss (log axis)", "validation_loss"),
@@ -59,10 +60,10 @@ def expit_percent(z):
     return 100 / (1 + np.exp(-np.asarray(z, dtype=float)))
 
 
-def _originals(exp: Experiment, root: Path) -> dict:
+def _originals(table: Table) -> dict:
     """cell label -> {curve column: the original's final value} (reference tables)."""
     out = {}
-    for r in build_rows(exp, root):
+    for r in table.rows:
         for col, _, name in PANELS:
             table_col = next((c for c in r.original if METRICS[c][0] == name), None)
             value = r.original.get(table_col, float("nan")) if table_col else float("nan")
@@ -71,11 +72,12 @@ def _originals(exp: Experiment, root: Path) -> dict:
     return out
 
 
-def plot_experiment(exp: Experiment, png: Path, svg: Path, root: Path = Path(".")) -> None:
+def plot_experiment(table: Table, png: Path, svg: Path, root: Path = Path(".")) -> None:
     """One row of three panels per group of at most MAX_LINES lines, legends beside the panels;
-    every line its own colour across the whole figure."""
+    every line its own colour across the whole figure; the curves from the runs under `root`."""
+    exp = table.exp
     groups = _groups(exp, _lines(exp))
-    originals = {} if exp.spec.get("per_trial") else _originals(exp, root)
+    originals = {} if exp.spec.get("per_trial") else _originals(table)
     budget = {cell_label(c): c.original_samples for c in exp.cells}
     fig, axes = plt.subplots(len(groups), 3, figsize=(16, 3.4 * len(groups)), sharex=True, squeeze=False)
     palette = plt.cm.tab20(np.arange(20))

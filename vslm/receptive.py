@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from .rundir import atomic_write  # noqa: E402
+from .files import atomic_write  # noqa: E402
 
 
 @torch.no_grad()

@@ -1,64 +1,34 @@
-"""Files of a run directory, every one written atomically (temp file, then rename); a run
-directory is owned by one run key and one writer at a time."""
+"""A run directory: owned by one run key and one writer at a time; its checkpoint, and its result
+(metrics.json, curve.csv) read and checked. Every file in it is written atomically (`files`)."""
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
+import io
 import json
-import os
-import tempfile
+import math
 from pathlib import Path
 
 import torch
+
+from .curves import check_curve
+from .files import FileError, atomic_write
+from .paths import RUNS_DIR
 
 CHECKPOINT_FIELDS = ("run_key", "model", "opt", "samples", "step", "epoch", "batch_in_epoch", "train_time",
                      "curve", "train_acc", "log_acc", "last_log", "last_validation")
 
 
-class RunDirError(RuntimeError):
+class RunDirError(FileError):
     """A run directory that cannot be used as asked: one line naming it and what to do."""
 
 
-def _disk_full(path: Path, e: OSError) -> RunDirError:
-    return RunDirError(f"{path}: no space left on the device ({e.strerror}); free space and run again, "
-                       "the run resumes from its last checkpoint")
-
-
-@contextlib.contextmanager
-def _atomic(path: Path):
-    """A temp file beside `path` (yielded open), renamed over it on success, removed on failure."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError) and e.errno == errno.ENOSPC:
-            raise _disk_full(path, e) from None
-        raise
-
-
-def atomic_write(path: Path, data: bytes | str) -> None:
-    with _atomic(path) as f:
-        f.write(data.encode() if isinstance(data, str) else data)
-
-
-def write_json(path: Path, obj) -> None:
-    atomic_write(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
-
-
-def read_json(path: Path):
-    return json.loads(Path(path).read_text())
-
-
 def save_checkpoint(path: Path, state: dict) -> None:
-    with _atomic(path) as f:
-        torch.save(state, f)
+    """Serialised in memory first (a checkpoint is a few MB): a full disk then fails in a plain
+    write, as one line, not inside torch's zip writer."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write(path, buffer.getvalue())
 
 
 def load_checkpoint(path: Path, run_key: str) -> tuple[dict | None, str | None]:
@@ -113,3 +83,48 @@ def owned(out: Path, run_key: str):
             raise
         if metrics.exists():  # finished: the lock goes with the run
             (out / ".lock").unlink(missing_ok=True)
+
+
+MAX_RESULT_BYTES = 1_000_000  # a metrics.json is about 2 kB
+RESULT_FIELDS = {"done": ("validation_loss", "validation_mask_error%", "validation_sample_error%",
+                          "model_params", "train_time_s"), "diverged": (), "failed": ()}
+
+
+def load_result(key: str, root: Path = Path(".")) -> dict | None:
+    """A run's metrics.json, or None if there is none yet. One that is unreadable, from another
+    run or incomplete raises `RunDirError` naming it and how to retrain it."""
+    path = Path(root) / RUNS_DIR / key / "metrics.json"
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read(MAX_RESULT_BYTES + 1)
+        if len(text) > MAX_RESULT_BYTES:
+            raise ValueError(f"over {MAX_RESULT_BYTES:,} bytes")
+        result = json.loads(text)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        raise RunDirError(f"{path} is unreadable ({type(e).__name__}): delete {path.parent} to retrain it") from None
+    status = result.get("status") if isinstance(result, dict) else None
+    metrics = result.get("metrics") if isinstance(result, dict) else None
+    metrics = metrics if isinstance(metrics, dict) else {}
+    missing = [f for f in RESULT_FIELDS.get(status, ()) if metrics.get(f) is None]
+    bad = [f"{f} = {v!r:.40}" for f, v in metrics.items() if v is not None and not _finite(v)]
+    if status not in RESULT_FIELDS or result.get("run_key") != key or missing or bad:
+        why = (f"lacks {', '.join(missing)}" if missing else f"has {bad[0]}, not a finite number" if bad
+               else "is not a result of this run")
+        raise RunDirError(f"{path} {why}: delete {path.parent} to retrain it")
+    return result
+
+
+def check_run(key: str, root: Path = Path(".")) -> None:
+    """What the DAG checks of every committed run before any job: its metrics.json (`load_result`)
+    and, once done, its curve.csv; a bad one raises `RunDirError` naming it and how to retrain it."""
+    result = load_result(key, root)
+    curve = Path(root) / RUNS_DIR / key / "curve.csv"
+    if result and result["status"] == "done" and (why := check_curve(curve)):
+        raise RunDirError(f"{curve} {why}: delete {curve.parent} to retrain it")
+
+
+def _finite(v) -> bool:
+    """A metric value: a real number (not a bool), finite and below 1e15."""
+    return isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < 1e15 and math.isfinite(v)

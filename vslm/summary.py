@@ -10,16 +10,17 @@ from pathlib import Path
 import numpy as np
 
 from .plots import CLIP, ERROR_TICKS, expit_percent, logit_percent, plt, save_figure
-from .verdicts import LOSS, Judge, distinct_cells
+from .tables import Table, rows_by_name, shared_judge
+from .verdicts import LOSS, distinct_cells
 
 SAMPLE = "validation_sample_error%"
 
 
-def summary_points(judge: Judge, rows_by_exp: dict) -> list[dict]:
+def summary_points(tables: dict[str, Table]) -> list[dict]:
     """One point per distinct cell: its table, metric (sample error where the original reports
     it, else loss), ours with its interval, the original's, and whether it ran at the original budget."""
-    points = []
-    for name, r in distinct_cells(rows_by_exp):
+    judge, points = shared_judge(tables), []
+    for name, r in distinct_cells(rows_by_name(tables)):
         for metric in (SAMPLE, LOSS):
             c, e = judge.compare(r.settings, metric), judge.estimate(r.settings, metric)
             if c and e:

@@ -24,9 +24,10 @@ import torch
 
 from . import __version__
 from .examples import examples_png, examples_text
+from .files import atomic_write, read_json, write_json
 from .metrics import EXACT_NAMES, NAMES, Accumulator, batch_stats
 from .models import build_model, count_params
-from .rundir import atomic_write, load_checkpoint, owned, read_json, save_checkpoint, write_json
+from .rundir import load_checkpoint, owned, save_checkpoint
 from .settings import SettingsError, run_key
 from .tasks import Samples, train_stream, validation_set
 

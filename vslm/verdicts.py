@@ -13,8 +13,8 @@ import numpy as np
 import yaml
 from scipy import stats
 
+from .columns import METRICS
 from .settings import run_key
-from .tables import METRICS, build_rows
 
 LOSS = "validation_loss"
 REPRODUCED, NOT_REPRODUCED, UNDECIDED = "reproduced", "not reproduced", "undecided"
@@ -241,10 +241,3 @@ def _metric(col: str) -> str | None:
     key = METRICS.get(col, (None,))[0]
     return key if key in ("validation_loss", "validation_mask_error%", "validation_sample_error%",
                           "train_sample_error%") else None
-
-
-def judge_experiments(experiments: dict, rules: Path, root: Path = Path(".")) -> tuple[dict, Judge]:
-    """Every experiment's rows and the judge over all of them (a cell's verdict uses its trials in
-    every table, and the noise model every alike cell)."""
-    rows = {name: build_rows(e, root) for name, e in experiments.items()}
-    return rows, Judge(Rules.load(rules), experiments, rows)

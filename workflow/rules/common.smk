@@ -6,7 +6,8 @@ import re
 
 from vslm.checkout import put_on_pythonpath, quiet_missing_metadata, stamp_fresh_clone
 from vslm.config import load, read_config
-from vslm.experiments import all_runs, check_run, experiment_record, write_if_changed
+from vslm.experiments import all_runs, experiment_record, write_if_changed
+from vslm.rundir import check_run
 from vslm.settings import split_spec
 from vslm.train import TRAIN_RETRIES
 

@@ -7,8 +7,8 @@ import os
 import traceback
 from pathlib import Path
 
+from vslm.files import FileError, read_json, write_json
 from vslm.gpuslots import pinned
-from vslm.rundir import RunDirError, read_json, write_json
 from vslm.settings import resolve
 from vslm.train import TRAIN_RETRIES, run
 
@@ -25,7 +25,7 @@ with open(snakemake.log[0], "a") as log:
         slots = pinned(".snakemake/gpu-slots", snakemake.config.get("jobs_per_gpu", 1))
         with slots if on_gpu else contextlib.nullcontext():
             run(resolve(settings), out, log=say)
-    except RunDirError as e:  # not the run's fault: nothing to record, nothing overwritten
+    except FileError as e:  # not the run's fault (a directory in use, a full disk): nothing recorded
         say(f"error: {e}")
         raise SystemExit(1) from None
     except Exception as e:
