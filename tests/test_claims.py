@@ -8,8 +8,8 @@ import pytest
 from vslm.article import cell
 from vslm.claims import MASK, SAMPLE, Context, check_claims
 from vslm.experiments import Cell, Experiment
-from vslm.settings import resolve
 from vslm.rows import Row
+from vslm.settings import resolve
 from vslm.verdicts import NOT_REPRODUCED, REPRODUCED, UNDECIDED, Judge, Rules
 
 RULES = Rules.load(Path(__file__).resolve().parent.parent / "workflow" / "verdicts.yaml")

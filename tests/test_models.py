@@ -10,8 +10,8 @@ from vslm.config import load
 from vslm.models import build_model, count_params
 from vslm.models.attention import linear_attention
 from vslm.paths import REFERENCE_DIR
-from vslm.settings import SettingsError, resolve
 from vslm.reference import match_reference, reference_rows
+from vslm.settings import SettingsError, resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = load(ROOT / "config.yaml", scale="paper")

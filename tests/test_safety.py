@@ -189,8 +189,7 @@ def test_non_editable_install_runs_the_pipeline(tmp_path):
 
 
 def test_result_without_its_fields_is_an_error_naming_the_run(tmp_path):
-    from vslm.rundir import load_result
-    from vslm.rundir import RunDirError
+    from vslm.rundir import RunDirError, load_result
 
     run = tmp_path / "results" / "runs" / "0123456789ab"
     run.mkdir(parents=True)
@@ -304,8 +303,7 @@ DONE = {"validation_loss": 0.1, "validation_mask_error%": 1.0, "validation_sampl
 def test_a_bad_metric_value_is_an_error_naming_the_run(tmp_path, change, message):
     import json
 
-    from vslm.rundir import check_run
-    from vslm.rundir import RunDirError
+    from vslm.rundir import RunDirError, check_run
 
     run = tmp_path / "results" / "runs" / "0123456789ab"
     run.mkdir(parents=True)
@@ -325,8 +323,7 @@ def test_a_bad_metric_value_is_an_error_naming_the_run(tmp_path, change, message
 def test_a_bad_curve_of_a_done_run_is_an_error_naming_it(tmp_path, curve, message):
     import json
 
-    from vslm.rundir import check_run
-    from vslm.rundir import RunDirError
+    from vslm.rundir import RunDirError, check_run
 
     run = tmp_path / "results" / "runs" / "0123456789ab"
     run.mkdir(parents=True)

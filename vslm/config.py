@@ -9,11 +9,11 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from .columns import METRICS, SETTING_ALIASES
 from .experiments import ConfigError, load_config
 from .paths import REFERENCE_DIR, SCHEMA, root_of
-from .settings import all_keys
-from .columns import METRICS, SETTING_ALIASES
 from .reference import read_reference
+from .settings import all_keys
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_CONFIG_BYTES = 1_000_000  # the committed config is 15 kB
