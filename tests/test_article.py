@@ -140,3 +140,19 @@ def test_every_figure_the_article_shows_is_there():
     assert ARTICLE.index("summary.png") < ARTICLE.index("[TOC]")  # at the top, before the contents
     for image in images:
         assert (ROOT / "report" / image).resolve().read_bytes()[:4] == b"\x89PNG", image
+
+
+def test_the_abstract_agrees_with_the_sections_it_sums_up():
+    """The 'In short' paragraph, before the claims, repeats the claims count, the cell verdicts and
+    the shift as the sections below state them."""
+    start = ARTICLE.index("**In short.**")
+    assert start < ARTICLE.index("## The claims at a glance")
+    short = ARTICLE[start:ARTICLE.index("\n\n", start)]
+    glance = section("The claims at a glance", "##").split("\n\n")[1]
+    assert glance.split(". ")[0] in short
+    how = section("How sure we can be", "##")
+    cells = re.search(r"Of the (\d+) distinct cells.*?: (\d+) reproduced, (\d+) not reproduced, (\d+) undecided", how)
+    assert re.search(rf"Of {cells[1]} distinct cells .* reproduced .* in {cells[2]}, not reproduced in {cells[3]} "
+                     rf"and undecided in {cells[4]}", short)
+    worse, n = re.search(r"(\d+) of (\d+) distinct cells end at a higher", section("The equal-budget shift")).groups()
+    assert f"in {worse} of {n} cells" in short

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 import os
 import re
 from collections import Counter
@@ -17,14 +18,14 @@ from tabulate import tabulate
 from .claims import MARK, Claim, Context, check_claims
 from .columns import METRICS
 from .curves import first_below
-from .discussion import discussion
+from .discussion import SINGLE, cell_verdicts, discussion, judged, nearer, original_runs, shift, trainer_comparison
 from .experiments import all_runs, cell_label
 from .files import atomic_write
 from .paths import RUNS_DIR
 from .rows import Row, original_place
 from .rundir import load_result
 from .settings import format_samples
-from .tables import Table, build_tables
+from .tables import Table, build_tables, rows_by_name, shared_judge
 from .verdicts import FAILS, HOLDS, NOT_REPRODUCED, REPRODUCED, UNDECIDED
 
 INTRO = """\
@@ -172,15 +173,40 @@ def example_lines(run_dir: Path, samples: int = EXAMPLES) -> list[str]:
     return "\n\n".join(blocks[:samples]).splitlines()
 
 
-def claims_glance(claims: list[Claim]) -> list[str]:
+def claim_counts(claims: list[Claim]) -> str:
+    """How many claims hold, fail, are undecided; for how many the original's numbers reproduce."""
     verdicts = Counter(c.verdict for c in claims)
     reproduced = Counter(c.reproduced.split(" (")[0] for c in claims)
+    return (f"{verdicts[HOLDS]} of {len(claims)} claims hold on our numbers, {verdicts[FAILS]} do not and "
+            f"{verdicts[UNDECIDED]} are undecided (their intervals straddle the rule); the original's numbers are "
+            f"reproduced for {reproduced[MARK[REPRODUCED]]}, not reproduced for "
+            f"{reproduced[MARK[NOT_REPRODUCED] + ' ' + NOT_REPRODUCED]} and undecided for "
+            f"{reproduced[MARK[UNDECIDED] + ' ' + UNDECIDED]}")
+
+
+def abstract(claims: list[Claim], tables: dict[str, Table], root: Path) -> list[str]:
+    """The verdicts in a paragraph: claims, cells, the equal-budget shift, the original's trainer here."""
+    judge, rows = shared_judge(tables), rows_by_name(tables)
+    cells = cell_verdicts(judge, rows)
+    text = (f"**In short.** {claim_counts(claims)}. Of {judged(cells)} distinct cells trained at the original's "
+            f"budget, the original's value is reproduced (within a factor {math.exp(judge.rules.margin):.2g}) in "
+            f"{cells[REPRODUCED]}, not reproduced in {cells[NOT_REPRODUCED]} and undecided in {cells[UNDECIDED]}; "
+            f"{cells[SINGLE]} of them rest on one trial on each side.")
+    if s := shift(judge, rows):
+        text += (f" At that budget our validation loss is higher than the original's in {s.worse} of {s.cells} "
+                 f"cells (×{s.geomean:.3g} geometric mean, Wilcoxon p = {s.p:.2g}).")
+    found = [(c, n) for c in trainer_comparison(original_runs(root), judge, rows) if (n := nearer(c))]
+    if found:
+        near = sum(n[2] == "ours" for _, n in found)
+        text += (f" The original's own code, run here end to end ({sum(len(c['here']) for c, _ in found)} runs "
+                 f"of {len(found)} cells), ends nearer our numbers than the reported ones in {near} of "
+                 f"{len(found)} cells (*How sure we can be*).")
+    return [text, ""]
+
+
+def claims_glance(claims: list[Claim]) -> list[str]:
     out = ["## The claims at a glance", "",
-           f"{verdicts[HOLDS]} of {len(claims)} claims hold on our numbers, {verdicts[FAILS]} do not and "
-           f"{verdicts[UNDECIDED]} are undecided (their intervals straddle the rule); the original's numbers are "
-           f"reproduced for {reproduced[MARK[REPRODUCED]]}, not reproduced for "
-           f"{reproduced[MARK[NOT_REPRODUCED] + ' ' + NOT_REPRODUCED]} and undecided for "
-           f"{reproduced[MARK[UNDECIDED] + ' ' + UNDECIDED]}. "
+           f"{claim_counts(claims)}. "
            "✓ holds / reproduced, ✗ fails / not reproduced, ? undecided; every verdict uses all our trials of "
            "a cell and an interval (*How sure we can be*).", "",
            "| # | claim | holds on our numbers | the original's numbers reproduced | trials ours/original | budget |",
@@ -221,7 +247,7 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
     claims = check_claims(Context.of(tables))
     out = ["# Very Small Language Models, reproduced", "", INTRO,
            f"Scale: **{scale}** ({note}). {provenance(experiments, root)}", ""]
-    out += claims_glance(claims)
+    out += abstract(claims, tables, root) + claims_glance(claims)
     out += [f"![Every cell with an original value: ours against the original's]({os.path.relpath(summary, md_dir)})",
             "", "*Every cell with an original value: ours against the original's (logit and log axes; bars: 90 % "
             "intervals of our means; grey: within a factor 2; hollow squares: below the original's budget).*", "",

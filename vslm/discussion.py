@@ -94,6 +94,26 @@ def _entry_settings(entry: dict) -> dict:
             "dil": [int(x) for x in (dil if isinstance(dil, list) else [dil] * int(entry["l"]))]}
 
 
+def cell_verdicts(judge: Judge, rows_by_exp: dict) -> Counter:
+    """The distinct cells at the original budget with an original value, counted by verdict (on
+    sample error where the original reports it, else loss), and under SINGLE those with one trial
+    on each side."""
+    counts = Counter()
+    for _, r in distinct_cells(rows_by_exp):
+        found = [c for m in (LOSS, "validation_sample_error%") if (c := judge.compare(r.settings, m))]
+        if r.settings["samples"] >= r.cell.original_samples and found:
+            counts[found[-1].verdict] += 1
+            counts[SINGLE] += found[-1].ours.n == 1 and found[-1].original.n == 1
+    return counts
+
+
+SINGLE = "one trial each side"
+
+
+def judged(counts: Counter) -> int:
+    return sum(counts[v] for v in (REPRODUCED, NOT_REPRODUCED, UNDECIDED))
+
+
 def trainer_comparison(runs: list[OriginalRun], judge: Judge, rows_by_exp: dict) -> list[dict]:
     """Per cell the original's code ran here: its runs, ours (same cell, every trial) and the reported value."""
     cells: dict[str, dict] = {}
@@ -148,15 +168,11 @@ def discussion(claims: list[Claim], tables: dict[str, Table], root: Path) -> lis
            ""]
     if rules.history:
         out += ["Changes to these rules after results were seen:", ""] + [f"- {h}" for h in rules.history] + [""]
-    counts = Counter()
-    for _, r in distinct_cells(rows_by_exp):
-        verdicts = [c.verdict for m in (LOSS, "validation_sample_error%") if (c := judge.compare(r.settings, m))]
-        if r.settings["samples"] >= r.cell.original_samples and verdicts:
-            counts[verdicts[-1]] += 1
-    out += [f"Of the {sum(counts.values())} distinct cells at the original budget with an original value, judged on "
+    counts = cell_verdicts(judge, rows_by_exp)
+    out += [f"Of the {judged(counts)} distinct cells at the original budget with an original value, judged on "
             f"sample error where the original reports it, else loss: {counts[REPRODUCED]} reproduced, "
-            f"{counts[NOT_REPRODUCED]} not reproduced, {counts[UNDECIDED]} undecided. Most cells have one trial on "
-            "each side, and one trial against one cannot separate a factor 2 from the noise.", ""]
+            f"{counts[NOT_REPRODUCED]} not reproduced, {counts[UNDECIDED]} undecided. {counts[SINGLE]} of them have "
+            "one trial on each side, and one trial against one cannot separate a factor 2 from the noise.", ""]
     s = shift(judge, rows_by_exp)
     if s:
         tables = ", ".join(f"{name} {w} of {n}" for name, (w, n) in s.by_table.items())
@@ -195,12 +211,19 @@ def _trainer_reading(cells: list[dict]) -> str:
     """Whether the original's code here lands nearer our numbers or the reported ones (log scale)."""
     parts = []
     for c in cells:
-        if not (c["here"] and c["ours"] and c["reported"]):
+        if (found := nearer(c)) is None:
             continue
-        to_ours = abs(math.log(geo(c["here"]) / geo(c["ours"])))
-        to_reported = abs(math.log(geo(c["here"]) / geo(c["reported"])))
-        nearer = "ours" if to_ours < to_reported else "the reported value"
-        here = geo(c["here"])
-        parts.append(f"{c['label']}: the original's code here is nearer {nearer} (×{here / geo(c['ours']):.3g} of "
-                     f"ours, ×{here / geo(c['reported']):.3g} of the reported)")
+        to_ours, to_reported, which = found
+        parts.append(f"{c['label']}: the original's code here is nearer {which} (×{to_ours:.3g} of "
+                     f"ours, ×{to_reported:.3g} of the reported)")
     return ("; ".join(parts) + ".") if parts else ""
+
+
+def nearer(cell: dict) -> tuple[float, float, str] | None:
+    """The original's code here over ours and over the reported value (geometric means), and which
+    of the two it is nearer on the log scale; None where a side is missing."""
+    if not (cell["here"] and cell["ours"] and cell["reported"]):
+        return None
+    here = geo(cell["here"])
+    to_ours, to_reported = here / geo(cell["ours"]), here / geo(cell["reported"])
+    return to_ours, to_reported, "ours" if abs(math.log(to_ours)) < abs(math.log(to_reported)) else "the reported value"
