@@ -13,6 +13,7 @@ from conftest import copy_pipeline
 from snakemake.utils import validate
 
 from vslm.article import place_line
+from vslm.config import check_experiments
 from vslm.experiments import ConfigError, all_runs, load_config
 from vslm.files import write_json
 from vslm.rows import build_rows
@@ -36,8 +37,12 @@ def config(**changes):
 
 def test_config_is_valid_and_schema_rejects_bad_values():
     validate(config(), SCHEMA)
-    with pytest.raises(Exception, match="huge"):
-        validate(config(scale="huge"), SCHEMA)
+    with pytest.raises(ConfigError, match="scale: 'huge' is not one of the scales"):
+        check_experiments(config(scale="huge"), ROOT)
+    unknown = config()
+    unknown["experiments"]["S1-T1"]["scales"]["huge"] = {}
+    with pytest.raises(ConfigError, match="experiment S1-T1 scales: 'huge' is not one of the scales"):
+        check_experiments(unknown, ROOT)
     bad = config()
     bad["experiments"]["S1-T1"]["trials"] = 0
     with pytest.raises(Exception, match="trials|minimum"):

@@ -213,10 +213,13 @@ def claims_glance(claims: list[Claim]) -> list[str]:
            "|---|---|---|---|---|---|"]
     out += ["| " + " | ".join(cell(v) for v in (c.number, c.text, f"{c.mark} {c.verdict}", c.reproduced, c.trials,
                                                   c.budget)) + " |" for c in claims]
-    changed = [c for c in claims if c.history != "unchanged"]
-    if changed:
-        out += ["", "Rule changes:", ""] + [f"- Claim {c.number}: {c.history}." for c in changed]
     return out + [""]
+
+
+def rule_changes(claims: list[Claim]) -> list[str]:
+    """Each claim's rule changes, with when they were made relative to the runs they judge."""
+    changed = [c for c in claims if c.history != "unchanged"]
+    return ["Rule changes:", ""] + [f"- Claim {c.number}: {c.history}." for c in changed] + [""] if changed else []
 
 
 def claims_table(claims: list[Claim]) -> list[str]:
@@ -250,8 +253,8 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
     out += abstract(claims, tables, root) + claims_glance(claims)
     out += [f"![Every cell with an original value: ours against the original's]({os.path.relpath(summary, md_dir)})",
             "", "*Every cell with an original value: ours against the original's (logit and log axes; bars: 90 % "
-            "intervals of our means; grey: within a factor 2; hollow squares: below the original's budget).*", "",
-            "[TOC]", ""]
+            "intervals of our means; grey: within a factor 2; hollow squares: below the original's budget).*", ""]
+    out += rule_changes(claims) + ["[TOC]", ""]
     sections: dict[str, list[str]] = {}
     for name, e in experiments.items():
         table = Path(table_files[name]).read_text()

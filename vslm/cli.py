@@ -270,20 +270,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("plan", help="runs, finished runs, samples and estimated CPU-hours left per experiment")
     s.add_argument("--config", default="config.yaml")
-    s.add_argument("--scale", choices=["smoke", "cpu", "claims", "paper"], help="override the config's scale")
+    s.add_argument("--scale", help="override the config's scale (one of its `scales`)")
     s.set_defaults(func=cmd_plan)
 
     s = sub.add_parser("draft", help="build tables, plots and article from the runs that exist")
     s.add_argument("--config", default="config.yaml")
     s.add_argument("--out", default="draft", help="folder for the draft (default: draft/)")
-    s.add_argument("--scale", choices=["smoke", "cpu", "claims", "paper"], help="override the config's scale")
+    s.add_argument("--scale", help="override the config's scale (one of its `scales`)")
     s.set_defaults(func=cmd_draft)
 
     s = sub.add_parser("export", help="export the runs' curves (tensorboard)")
     s.add_argument("format", choices=["tensorboard"])
     s.add_argument("--out", default="tensorboard", help="folder for the event files (default: tensorboard/)")
     s.add_argument("--config", default="config.yaml")
-    s.add_argument("--scale", choices=["smoke", "cpu", "claims", "paper"], help="override the config's scale")
+    s.add_argument("--scale", help="override the config's scale (one of its `scales`)")
     s.add_argument("--only", nargs="*", help="experiments to export (default: all)")
     s.set_defaults(func=cmd_export)
 

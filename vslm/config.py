@@ -80,8 +80,26 @@ def validate_schema(config, root: Path) -> None:
         raise ConfigError(where, error.message)
 
 
+def check_scales(config: dict) -> None:
+    """Every scale named (the config's `scale`, a scale's `base`, an experiment's `scales`) is one of
+    the top-level `scales`, where the names are stated."""
+    names = set(config["scales"])
+    if config["scale"] not in names:
+        raise ConfigError("scale", f"{str(config['scale'])[:40]!r} is not one of the scales {sorted(names)}")
+    for name, scale in config["scales"].items():
+        if scale.get("base") is not None and scale["base"] not in names - {name}:
+            raise ConfigError(f"scales {name} base", f"{str(scale['base'])[:40]!r} is not another of the scales "
+                              f"{sorted(names)}")
+    for name, exp in config["experiments"].items():
+        for scale in exp.get("scales") or {}:
+            if scale not in names:
+                raise ConfigError(f"experiment {name} scales", f"{str(scale)[:40]!r} is not one of the scales "
+                                  f"{sorted(names)}")
+
+
 def check_experiments(config: dict, root: Path) -> None:
-    """What the schema cannot check: ids, reference files, column and sort names."""
+    """What the schema cannot check: scale names, ids, reference files, column and sort names."""
+    check_scales(config)
     settings = all_keys()
     known = set(METRICS) | set(settings) | set(SETTING_ALIASES)
     for name, exp in config["experiments"].items():
