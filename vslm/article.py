@@ -206,7 +206,7 @@ def abstract(claims: list[Claim], tables: dict[str, Table], root: Path) -> list[
 
 def claims_glance(claims: list[Claim]) -> list[str]:
     out = ["## The claims at a glance", "",
-           f"{claim_counts(claims)}. "
+           "(Counts in *In short* above.) "
            "✓ holds / reproduced, ✗ fails / not reproduced, ? undecided; every verdict uses all our trials of "
            "a cell and an interval (*How sure we can be*).", "",
            "| # | claim | holds on our numbers | the original's numbers reproduced | trials ours/original | budget |",
