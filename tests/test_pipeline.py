@@ -14,8 +14,9 @@ from snakemake.utils import validate
 
 from vslm.article import place_line
 from vslm.config import check_experiments
-from vslm.experiments import ConfigError, all_runs, load_config
+from vslm.experiments import all_runs, load_config
 from vslm.files import write_json
+from vslm.keys import ConfigError
 from vslm.rows import build_rows
 from vslm.tables import VERDICT, Table
 from vslm.verdicts import Judge, Rules

@@ -13,7 +13,8 @@ import yaml
 from conftest import copy_pipeline
 
 from vslm.config import load, read_config
-from vslm.experiments import ConfigError, all_runs, load_config
+from vslm.experiments import all_runs, load_config
+from vslm.keys import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = yaml.safe_load((ROOT / "tests" / "fixtures" / "config.yaml").read_text())

@@ -1,4 +1,5 @@
-"""The `vslm` command line: sample, score, params, train, plan, draft, bench."""
+"""The `vslm` command line: sample, score, params, train, plan, draft, export, bench. Each command
+imports what it runs (torch, matplotlib) when it runs, so `--help` and `--version` start at once."""
 from __future__ import annotations
 
 import argparse
@@ -10,9 +11,8 @@ import yaml
 
 from . import __version__
 from .config import load, read_config
-from .experiments import ConfigError
 from .files import FileError, atomic_write
-from .keys import help_text
+from .keys import ConfigError, help_text
 from .paths import OUTPUTS, SECTIONS, VERDICTS, root_of
 from .settings import (
     COMMON_DEFAULTS,

@@ -10,7 +10,8 @@ import jsonschema
 import yaml
 
 from .columns import METRICS, SETTING_ALIASES
-from .experiments import ConfigError, load_config
+from .experiments import load_config
+from .keys import ConfigError
 from .paths import REFERENCE_DIR, SCHEMA, root_of
 from .reference import read_reference
 from .settings import all_keys

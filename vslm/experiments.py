@@ -18,12 +18,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .files import atomic_write, read_json
+from .keys import ConfigError
 from .settings import COMMON_DEFAULTS, SettingsError, format_value, parse_value, resolve, run_key, run_spec
-
-
-class ConfigError(ValueError):
-    def __init__(self, where: str, message: str):
-        super().__init__(f"config {where}: {message}")
 
 
 class Run(NamedTuple):

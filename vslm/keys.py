@@ -1,5 +1,6 @@
 """The vocabulary of settings: `Key` (name, parser, help, whether it enters the run key), the
-value parsers, and `SettingsError`, which names the key and the value. Task and model modules
+value parsers, `SettingsError` (names the key and the value) and `ConfigError` (names the
+experiment, key and value). Task and model modules
 declare their own keys with these; `vslm.settings` collects them."""
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ class SettingsError(ValueError):
     def __init__(self, key: str, value: Any, reason: str):
         self.key, self.value, self.reason = key, value, reason
         super().__init__(f"setting {key}={_show(value)}: {reason}")
+
+
+class ConfigError(ValueError):
+    """A bad config entry: the message names where (experiment and key) and the value."""
+
+    def __init__(self, where: str, message: str):
+        super().__init__(f"config {where}: {message}")
 
 
 def _show(value: Any) -> str:

@@ -89,7 +89,13 @@ def git_commit(where: Path | None = None) -> tuple[str | None, bool | None]:
 
 
 class Run:
+    """One training run into its run directory: the original's loop (AdamW, its schedule, its
+    validation points) with a checkpoint to resume from (`train`), then its outputs (`finish`:
+    `result`, then `write_outputs`). Settings are resolved ones (`vslm.settings.resolve`)."""
+
     def __init__(self, settings: dict, out: Path, log=print):
+        """The model, optimizer, validation set and training stream of `settings`, seeded; options
+        this machine cannot run (compile without a compiler, bf16 without its instructions) refused."""
         self.s, self.out, self.log = settings, Path(out), log
         self.key = run_key(settings)
         self.device = pick_device(settings["device"])
@@ -124,6 +130,7 @@ class Run:
         return self.out / "checkpoint.pt"
 
     def state(self) -> dict:
+        """Everything `resume` needs to continue exactly where the run stopped."""
         return {"run_key": self.key, "model": self.model.state_dict(), "opt": self.opt.state_dict(),
                 "samples": self.samples, "step": self.step, "epoch": self.epoch,
                 "batch_in_epoch": self.batch_in_epoch, "train_time": self.train_time, "curve": self.curve,
@@ -131,6 +138,7 @@ class Run:
                 "last_log": self.last_log.state(), "last_validation": self.last_validation}
 
     def resume(self) -> None:
+        """Continue from this run's checkpoint, if it has a usable one (else start over, saying why)."""
         state, problem = load_checkpoint(self.checkpoint_path, self.key)
         if problem:
             bad = self.checkpoint_path.with_name("checkpoint.pt.unusable")
@@ -274,6 +282,14 @@ class Run:
     # ------------------------------------------------------------ outputs
 
     def finish(self) -> dict:
+        """The run's result, written with its outputs; the checkpoint goes (nothing left to resume)."""
+        result = self.result()
+        self.write_outputs(result)
+        self.checkpoint_path.unlink(missing_ok=True)
+        return result
+
+    def result(self) -> dict:
+        """metrics.json's content: status, final validation and train metrics, settings, provenance."""
         if self.status == "diverged":
             values = dict.fromkeys([f"validation_{n}" for n in NAMES] + [f"validation_{n}_exact" for n in EXACT_NAMES])
         elif self.last_validation.get("samples") == self.samples:
@@ -296,6 +312,11 @@ class Run:
                            "gpu_slot": os.environ.get("VSLM_GPU_SLOT"),
                            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
         }
+        return result
+
+    def write_outputs(self, result: dict) -> None:
+        """curve.csv, validation examples (text and image), the final weights of a done run, and
+        metrics.json last: a run directory with metrics.json is a finished one."""
         self.write_curve()
         part = self.validation.take(slice(0, self.s["bs"]))
         logits, target, masked = (t.float().cpu().numpy() if t.is_floating_point() else t.cpu().numpy()
@@ -306,8 +327,6 @@ class Run:
         if self.status == "done":  # the final weights, for checks that need no retraining
             save_checkpoint(self.out / "model.pt", {"run_key": self.key, "model": self.model.state_dict()})
         write_json(self.out / "metrics.json", result)
-        self.checkpoint_path.unlink(missing_ok=True)  # finished: nothing left to resume
-        return result
 
     def write_curve(self) -> None:
         cols = ["samples", "split", *NAMES, "train_time_s"]

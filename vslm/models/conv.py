@@ -8,11 +8,11 @@ import torch.nn.functional as F
 
 from ..keys import Key, SettingsError, attn_entry, choice, integer, items, keyed, upto
 from .attention import linear_attention
+from .shared import LAYERS, VOCAB, WIDTH
 
-VOCAB = 256
 KEYS = keyed(
-    Key("l", upto(256), "number of layers"),
-    Key("ch", upto(8192), "channels (conv), hidden size (lstm), d_model (mamba)"),
+    LAYERS,
+    WIDTH,
     Key("ks", upto(1023), "conv kernel size"),
     Key("dil", lambda k, v: [integer(k, x) for x in items(v)], "conv dilation: one value or one per layer"),
     Key("attn", lambda k, v: [attn_entry(k, x) for x in items(v)],

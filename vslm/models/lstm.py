@@ -4,12 +4,12 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ..keys import Key, keyed, upto
+from ..keys import keyed
+from .shared import LAYERS, VOCAB, WIDTH
 
-VOCAB = 256
 KEYS = keyed(
-    Key("l", upto(256), "number of layers"),
-    Key("ch", upto(8192), "channels (conv), hidden size (lstm), d_model (mamba)"),
+    LAYERS,
+    WIDTH,
 )
 DEFAULTS = {"l": 6, "ch": 64}
 VERSION = 1  # bump when a change alters results: exactly this model's runs retrain

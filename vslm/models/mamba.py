@@ -18,11 +18,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..keys import Key, choice, keyed, upto
+from .shared import LAYERS, VOCAB, WIDTH
 
-VOCAB = 256
 KEYS = keyed(
-    Key("l", upto(256), "number of layers"),
-    Key("ch", upto(8192), "channels (conv), hidden size (lstm), d_model (mamba)"),
+    LAYERS,
+    WIDTH,
     Key("d_state", upto(1024), "mamba state size"),
     Key("dtinit", choice(["torch", "mamba"]), "mamba dt projection init: torch Linear default "
         "(original) or official Mamba"),

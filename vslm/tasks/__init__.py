@@ -4,6 +4,7 @@ its generator class (`TASK`) and an independent checker (`split_text`, `solve`).
 one module plus its line here."""
 from __future__ import annotations
 
+from ..keys import SettingsError
 from . import program, selcopy
 from .base import Samples, Task, TrainStream, split_params
 
@@ -26,8 +27,6 @@ def train_stream(settings: dict, validation: Samples) -> TrainStream:
 
 def check_task(settings: dict) -> None:
     """Raise SettingsError for task settings the generator cannot satisfy."""
-    from ..keys import SettingsError
-
     for split, prefix, needed in (("train", "", settings["epoch"]), ("validation", "val-", settings["val-count"])):
         task = make_task(settings, split)
         for key, reason in task.problems():
