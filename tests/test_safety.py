@@ -416,3 +416,19 @@ def test_an_oversized_or_fake_png_is_not_inlined(tmp_path):
     (tmp_path / "results" / "fake.png").write_bytes(b"<svg onload=alert(1)>")
     page = to_html("![a](results/big.png) ![b](results/fake.png)\n", tmp_path, [tmp_path / "results"])
     assert "data:image/png" not in page and len(page) < 10_000
+
+
+def test_a_read_only_checkout_is_one_clear_line(tmp_path, monkeypatch):
+    """Snakemake would fail creating .snakemake/ with a 50-line traceback; the Snakefile refuses first."""
+    import errno
+    import tempfile
+
+    from vslm.checkout import check_writable
+    from vslm.files import FileError
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    with pytest.raises(FileError, match=r"this checkout is not writable \(Read-only file system\).*writable clone"):
+        check_writable(tmp_path)

@@ -11,12 +11,27 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import tempfile
 import time
 from pathlib import Path
+
+from .files import FileError
 
 # Path prefixes of the pipeline's outputs, in build order; every other tracked file is an input.
 LAYERS = (("results/runs/", "results/original-runs/"), ("results/tables/", "results/plots/"), ("report/",))
 MARKER = ".snakemake/vslm-checkout-stamped"
+
+
+def check_writable(root: Path = Path(".")) -> None:
+    """Refuse a checkout the pipeline cannot write to (Snakemake keeps its state in `.snakemake/`,
+    the jobs write `results/` and `report/`) with one line, before Snakemake fails deep inside."""
+    try:
+        (Path(root) / ".snakemake").mkdir(exist_ok=True)
+        with tempfile.TemporaryFile(dir=Path(root) / ".snakemake"):
+            pass
+    except OSError as e:
+        raise FileError(f"{Path(root).resolve()}: this checkout is not writable ({e.strerror}); the pipeline "
+                        "writes .snakemake/, results/ and report/ there: use a writable clone") from None
 
 
 def stamp_fresh_clone(root: Path = Path(".")) -> bool:

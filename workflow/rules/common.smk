@@ -4,13 +4,19 @@ import json
 import os
 import re
 
-from vslm.checkout import put_on_pythonpath, quiet_missing_metadata, stamp_fresh_clone
+from vslm.checkout import (
+    check_writable,
+    put_on_pythonpath,
+    quiet_missing_metadata,
+    stamp_fresh_clone,
+)
 from vslm.config import load, read_config
 from vslm.experiments import all_runs, experiment_record, write_if_changed
 from vslm.rundir import check_run
 from vslm.settings import split_spec
 from vslm.train import TRAIN_RETRIES
 
+check_writable()
 # The file first, with its limits (size, YAML aliases, duplicate keys, schema), before Snakemake's
 # own reader walks it; then, with --config overrides, ids, references and columns.
 read_config("config.yaml")
