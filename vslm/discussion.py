@@ -134,7 +134,11 @@ def trainer_comparison(runs: list[OriginalRun], judge: Judge, rows_by_exp: dict)
         ours = judge.ours.get((ident, LOSS))
         orig = judge.original.get((ident, LOSS))
         theirs = sorted(cell["runs"], key=lambda r: r.seed)
+        row = cell["row"]
+        seed_of = {run.key: run.settings["seed"] for run in row.cell.runs}
+        by_seed = {seed_of[k]: v for k, v in zip(row.done_keys, row.metric(LOSS))}
         out.append({"label": cell["label"], "here": [r.loss for r in theirs], "seeds": [r.seed for r in theirs],
+                    "paired": [by_seed[r.seed] / r.loss for r in theirs if r.seed in by_seed and r.loss > 0],
                     "ours": ours.raw if ours else [], "reported": orig.raw if orig else [],
                     "commit": theirs[0].commit.split("@")[-1][:7], "cpu": theirs[0].cpu})
     return out
@@ -187,13 +191,17 @@ def discussion(claims: list[Claim], tables: dict[str, Table], root: Path) -> lis
                 "The original's code end to end (its yml, runner, data class, model and trainer at "
                 f"{', '.join(sorted({c['commit'] for c in here}))}; `tests/original/train_original_trainer.py`), "
                 f"seeded as listed, one thread on {', '.join(sorted({c['cpu'] for c in here}))}, beside our runs of "
-                "the same cell (every trial) and the original's reported value (validation loss):", "",
-                "| cell | original's code here (seeds) | geometric mean | ours (vslm) | geometric mean | reported |",
-                "|---|---|---|---|---|---|"]
+                "the same cell (every trial; our trial k is seed k) and the original's reported value (validation "
+                "loss). Seeded alike, both codes draw the same initial weights and training stream, so the same-seed "
+                "ratio is a paired comparison:", "",
+                "| cell | original's code here (seeds) | geometric mean | ours (vslm) | geometric mean | reported | "
+                "ours ÷ original's code, same seed |", "|---|---|---|---|---|---|---|"]
         for c in here:
             values = lambda vs: ", ".join(f"{v:.3g}" for v in vs)  # noqa: E731
+            paired = ", ".join(f"×{v:.3g}" for v in c["paired"])
             out.append(f"| {c['label']} | {values(c['here'])} ({', '.join(map(str, c['seeds']))}) | "
-                       f"{geo(c['here']):.3g} | {values(c['ours'])} | {geo(c['ours']):.3g} | {values(c['reported'])} |")
+                       f"{geo(c['here']):.3g} | {values(c['ours'])} | {geo(c['ours']):.3g} | {values(c['reported'])} | "
+                       f"{paired} |")
         out += ["", _trainer_reading(here), ""]
     out += ["### What the claims rest on", ""]
     for c in claims:
@@ -214,8 +222,10 @@ def _trainer_reading(cells: list[dict]) -> str:
         if (found := nearer(c)) is None:
             continue
         to_ours, to_reported, which = found
+        same_seed = (f"; same seed, ours is ×{geo(c['paired']):.3g} of it (geometric mean over {len(c['paired'])} "
+                     f"seeds, from ×{min(c['paired']):.3g} to ×{max(c['paired']):.3g})" if c["paired"] else "")
         parts.append(f"{c['label']}: the original's code here is nearer {which} (×{to_ours:.3g} of "
-                     f"ours, ×{to_reported:.3g} of the reported)")
+                     f"ours, ×{to_reported:.3g} of the reported){same_seed}")
     return ("; ".join(parts) + ".") if parts else ""
 
 
