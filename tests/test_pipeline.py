@@ -55,6 +55,9 @@ def test_bad_cell_setting_names_experiment_and_key():
     bad["experiments"]["S2-T2"]["base"] = {**bad["experiments"]["S2-T2"]["base"], "ks": "nine"}
     with pytest.raises(ConfigError, match=r"S2-T2.*ks=nine"):
         load_config(bad)
+    bad["experiments"]["S2-T2"]["base"] = {**bad["experiments"]["S2-T2"]["base"], "ks": 9, "samples": "lots"}
+    with pytest.raises(ConfigError, match=r"config experiment S2-T2: setting samples=lots: expected an integer"):
+        load_config(bad)
 
 
 def test_grid_pairs_values_and_counts_trials():

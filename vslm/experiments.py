@@ -108,7 +108,10 @@ def build_experiment(name: str, exp: dict, config: dict, scale: str) -> Experime
         if any(_matches(values, p) for p in exclude):
             continue
         raw = {**exp.get("base", {}), **values}
-        cell = Cell(values, parse_value("samples", raw.get("samples", COMMON_DEFAULTS["samples"])))
+        try:  # the original's budget: the experiment's own samples
+            cell = Cell(values, parse_value("samples", raw.get("samples", COMMON_DEFAULTS["samples"])))
+        except SettingsError as e:
+            raise ConfigError(f"experiment {name}", str(e)) from None
         overrides = {} if _original(values, sc) else sc["settings"]
         more = [m["trials"] for m in sc.get("more_trials", [])
                 if _matches(values, {k: v for k, v in m.items() if k != "trials"})]
