@@ -432,3 +432,13 @@ def test_a_read_only_checkout_is_one_clear_line(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
     with pytest.raises(FileError, match=r"this checkout is not writable \(Read-only file system\).*writable clone"):
         check_writable(tmp_path)
+
+
+def test_a_config_outside_a_checkout_is_one_line(tmp_path, capsys):
+    from vslm.cli import main
+
+    (tmp_path / "config.yaml").write_text((ROOT / "config.yaml").read_text())
+    assert main(["plan", "--config", str(tmp_path / "config.yaml")]) == 2
+    assert capsys.readouterr().err.strip() == (f"vslm: error: config file: {tmp_path} is not a vslm checkout (no "
+                                               "workflow/schemas/config.schema.yaml): a config is read from the root "
+                                               "of one")

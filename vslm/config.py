@@ -74,7 +74,11 @@ def _check_expanded_size(config, path: Path) -> None:
 
 
 def validate_schema(config, root: Path) -> None:
-    schema = yaml.load((root / SCHEMA).read_text(), Loader=SafeLoader)
+    try:
+        schema = yaml.load((root / SCHEMA).read_text(), Loader=SafeLoader)
+    except OSError:
+        raise ConfigError("file", f"{root} is not a vslm checkout (no {SCHEMA}): a config is read from the "
+                          "root of one") from None
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(config))
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path) or "top level"
