@@ -60,6 +60,8 @@ def test_header_counts_runs_and_hours_of_the_runs():
     hours = sum(r["metrics"]["train_time_s"] for r in results) / 3600
     assert f"Summed training time of these runs: {hours:.2f} h." in header
     assert f"Scale: **{CONFIG['scale']}**" in header
+    for commit, n in Counter((r["provenance"].get("git_commit") or "unknown")[:10] for r in results).items():
+        assert f"{commit} × {n}" in header, (commit, n)
 
 
 def test_claims_count_matches_the_verdicts_listed():

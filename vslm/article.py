@@ -59,9 +59,9 @@ def provenance(experiments: dict, root: Path) -> str:
             seconds += r["metrics"].get("train_time_s") or 0.0
     fmt = lambda c: ", ".join(f"{k} × {v}" for k, v in c.most_common()) or "none yet"  # noqa: E731
     span = f"{min(dates)} to {max(dates)}" if dates else "none yet"
-    return (f"Runs by device: {fmt(devices)}. Torch: {fmt(torches)}. Trained {span}, from "
-            f"{len(commits)} code commit(s)" + (f" ({dirty} with uncommitted changes)" if dirty else "") +
-            f". Summed training time of these runs: {seconds / 3600:.2f} h.")
+    return (f"Runs by device: {fmt(devices)}. Torch: {fmt(torches)}. Trained {span}, by vslm at code commit "
+            f"(runs) {fmt(commits)}" + (f"; {dirty} of the runs from a checkout with uncommitted changes" if dirty
+                                         else "") + f". Summed training time of these runs: {seconds / 3600:.2f} h.")
 
 
 def cell(text: str) -> str:
