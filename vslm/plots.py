@@ -18,6 +18,7 @@ from .columns import METRICS  # noqa: E402
 from .curves import read_curve  # noqa: E402
 from .experiments import Experiment, cell_label  # noqa: E402
 from .files import atomic_write  # noqa: E402
+from .settings import format_samples  # noqa: E402
 from .tables import Table  # noqa: E402
 
 plt.rcParams["svg.hashsalt"] = "vslm"
@@ -74,11 +75,14 @@ def _originals(table: Table) -> dict:
 
 def plot_experiment(table: Table, png: Path, svg: Path, root: Path = Path(".")) -> None:
     """One row of three panels per group of at most MAX_LINES lines, legends beside the panels;
-    every line its own colour across the whole figure; the curves from the runs under `root`."""
+    every line its own colour across the whole figure, dashed and labelled with its budget where it
+    trained below the original's; the curves from the runs under `root`."""
     exp = table.exp
     groups = _groups(exp, _lines(exp))
     originals = {} if exp.spec.get("per_trial") else _originals(table)
     budget = {cell_label(c): c.original_samples for c in exp.cells}
+    below = {cell_label(c): c.runs[0].settings["samples"] for c in exp.cells
+             if c.runs[0].settings["samples"] < c.original_samples}
     fig, axes = plt.subplots(len(groups), 3, figsize=(16, 3.4 * len(groups)), sharex=True, squeeze=False)
     palette = plt.cm.tab20(np.arange(20))
     index = 0
@@ -89,10 +93,14 @@ def plot_experiment(table: Table, png: Path, svg: Path, root: Path = Path(".")) 
             curves = [c for c in (read_curve(k, root) for k in keys) if c is not None and len(c)]
             if not curves:
                 continue
+            cell = label.split(" trial ")[0]  # per-trial lines are labelled '<cell> trial <k>'
+            shown, style = label, "-"
+            if cell in below:
+                shown, style = f"{label} ({format_samples(below[cell])} of {format_samples(budget[cell])})", "--"
             for ax, (col, _, _) in zip(row, PANELS):
                 joined = pd.concat([c.set_index("samples")[col] for c in curves], axis=1).dropna()
                 x = joined.index.to_numpy()
-                ax.plot(x, joined.mean(axis=1), color=color, lw=1.2, marker="o", ms=2.5, label=label)
+                ax.plot(x, joined.mean(axis=1), color=color, lw=1.2, ls=style, marker="o", ms=2.5, label=shown)
                 if joined.shape[1] > 1:
                     ax.fill_between(x, joined.min(axis=1), joined.max(axis=1), color=color, alpha=0.2, lw=0)
                 original = originals.get(label, {}).get(col)
@@ -116,7 +124,8 @@ def plot_experiment(table: Table, png: Path, svg: Path, root: Path = Path(".")) 
     for ax in axes[-1]:
         ax.set_xlabel("training samples")
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x / 1e6:g}M"))
-    fig.suptitle(f"{exp.name}: {exp.spec['title']} (stars: the original's final value at its budget)")
+    fig.suptitle(f"{exp.name}: {exp.spec['title']} (stars: the original's final value at its budget; "
+                 "dashed: trained below it)")
     fig.tight_layout()
     save_figure(fig, png, svg)
 
