@@ -170,6 +170,20 @@ def test_a_fresh_clone_has_nothing_to_do(tmp_path):
                                                                            re.MULTILINE), out.stdout
 
 
+@pytest.mark.slow
+def test_the_committed_tables_and_article_are_what_the_dag_builds(tmp_path):
+    """Rebuilt from the committed runs by the pipeline itself, every table and the article's text
+    come out byte-identical (images are left out: their pixels may differ with the fonts)."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True, timeout=300)
+    out = subprocess.run(["snakemake", "--cores", "2", "--forcerun", "table", "summary", "article", "--quiet"],
+                         cwd=clone, capture_output=True, text=True, timeout=1800)
+    assert out.returncode == 0, out.stderr[-3000:]
+    changed = subprocess.run(["git", "status", "--porcelain", "--", "results/tables", "report/article.md"],
+                             cwd=clone, capture_output=True, text=True).stdout
+    assert changed == "", changed
+
+
 def test_every_committed_run_is_in_the_config():
     runs = {k for scale in CONFIG["scales"] for k in all_runs(load_config(config(), scale=scale))}
     for path in (ROOT / "results" / "runs").glob("*/metrics.json"):

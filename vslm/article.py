@@ -18,7 +18,7 @@ from tabulate import tabulate
 from .claims import MARK, Claim, Context, check_claims
 from .columns import METRICS
 from .curves import first_below
-from .discussion import SINGLE, cell_verdicts, discussion, judged, nearer, original_runs, shift, trainer_comparison
+from .discussion import SINGLE, cell_verdicts, discussion, geo, judged, nearer, original_runs, shift, trainer_comparison
 from .experiments import all_runs, cell_label
 from .files import atomic_write
 from .paths import RUNS_DIR
@@ -198,9 +198,12 @@ def abstract(claims: list[Claim], tables: dict[str, Table], root: Path) -> list[
     found = [(c, n) for c in trainer_comparison(original_runs(root), judge, rows) if (n := nearer(c))]
     if found:
         near = sum(n[2] == "ours" for _, n in found)
+        paired = [v for c, _ in found for v in c["paired"]]
         text += (f" The original's own code, run here end to end ({sum(len(c['here']) for c, _ in found)} runs "
                  f"of {len(found)} cells), ends nearer our numbers than the reported ones in {near} of "
-                 f"{len(found)} cells (*How sure we can be*).")
+                 f"{len(found)} cells" + (f"; seeded alike, our loss is ×{geo(paired):.3g} of its (geometric mean of "
+                                          f"{len(paired)} same-seed pairs, ×{min(paired):.3g} to ×{max(paired):.3g})"
+                                          if paired else "") + " (*How sure we can be*).")
     return [text, ""]
 
 
