@@ -201,8 +201,8 @@ def abstract(claims: list[Claim], tables: dict[str, Table], root: Path) -> list[
         paired = [v for c, _ in found for v in c["paired"]]
         text += (f" The original's own code, run here end to end ({sum(len(c['here']) for c, _ in found)} runs "
                  f"of {len(found)} cells), ends nearer our numbers than the reported ones in {near} of "
-                 f"{len(found)} cells" + (f"; seeded alike, our loss is ×{geo(paired):.3g} of its (geometric mean of "
-                                          f"{len(paired)} same-seed pairs, ×{min(paired):.3g} to ×{max(paired):.3g})"
+                 f"{len(found)} cells" + (f"; seeded alike, our loss is ×{geo(paired):.2f} of its loss (geometric mean "
+                                          f"of {len(paired)} same-seed pairs, ×{min(paired):.2f} to ×{max(paired):.2f})"
                                           if paired else "") + " (*How sure we can be*).")
     return [text, ""]
 
