@@ -264,13 +264,15 @@ def test_a_training_failure_is_one_line_with_the_traceback_kept(tmp_path, capsys
     assert "Traceback" in (out / "error.log").read_text()
 
 
+@pytest.mark.parametrize("command", ["draft", "export"])
 @pytest.mark.parametrize("folder", ["report", "results", "results/tables", ".", ".."])
-def test_draft_refuses_the_pipeline_outputs(tmp_path, capsys, folder):
+def test_draft_and_export_refuse_the_pipeline_outputs(tmp_path, capsys, folder, command):
     from vslm.cli import main
 
     work = workdir(tmp_path / "w")
     before = sorted(p.relative_to(work) for p in work.rglob("*"))
-    assert main(["draft", "--config", str(work / "config.yaml"), "--out", str(work / folder)]) == 2
+    args = ["export", "tensorboard"] if command == "export" else ["draft"]
+    assert main([*args, "--config", str(work / "config.yaml"), "--out", str(work / folder)]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "overwrite the pipeline's outputs" in err
     assert sorted(p.relative_to(work) for p in work.rglob("*")) == before
@@ -442,3 +444,19 @@ def test_a_config_outside_a_checkout_is_one_line(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == (f"vslm: error: config file: {tmp_path} is not a vslm checkout (no "
                                                "workflow/schemas/config.schema.yaml): a config is read from the root "
                                                "of one")
+
+
+@pytest.mark.parametrize("folder", ["results/tables", "report", "config.yaml"])
+def test_train_refuses_a_folder_that_is_no_run_directory(tmp_path, capsys, folder):
+    from vslm.cli import main
+
+    work = workdir(tmp_path / "w")
+    for made in ("results/tables/S1-T1.md", "report/article.md"):
+        (work / made).parent.mkdir(parents=True)
+        (work / made).write_text("committed\n")
+    before = {p.relative_to(work): p.stat().st_mtime_ns for p in work.rglob("*")}
+    rc = main(["train", "--out", str(work / folder), "--set", "task=selcopy", "l=1", "ch=8", "samples=64",
+               "val-count=64"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "\n" not in err and ("no run's" in err or "not a run directory" in err), err
+    assert {p.relative_to(work): p.stat().st_mtime_ns for p in work.rglob("*")} == before

@@ -156,13 +156,13 @@ def cmd_plan(a) -> None:
     print(plan_table(load(a.config, scale=a.scale), root_of(a.config)))
 
 
-def draft_folder(out: Path, root: Path) -> Path:
+def output_folder(out: Path, root: Path, what: str, default: str) -> Path:
     """`out`, unless it is, holds or lies inside the pipeline's outputs or is the checkout itself."""
     out = Path(out).resolve()
     for kept in [root.resolve(), *(root.resolve() / o for o in OUTPUTS)]:
         if out == kept or kept.is_relative_to(out) or (kept != root.resolve() and out.is_relative_to(kept)):
-            raise UsageError(f"--out {out}: the draft would overwrite the pipeline's outputs in {kept}; "
-                             "name a folder of its own (default draft/)")
+            raise UsageError(f"--out {out}: {what} would overwrite the pipeline's outputs in {kept}; "
+                             f"name a folder of its own (default {default}/)")
     return out
 
 
@@ -177,7 +177,7 @@ def cmd_draft(a) -> None:
 
     config, root = read_config(a.config), root_of(a.config)
     scale = a.scale or config["scale"]
-    out = draft_folder(Path(a.out), root)
+    out = output_folder(Path(a.out), root, "the draft", "draft")
     experiments = load(config, scale=scale, root=root)
     tables = build_tables(experiments, root / VERDICTS, root)
     table_files, plots = {}, {}
@@ -204,7 +204,8 @@ def cmd_export(a) -> None:
             raise UsageError(f"--only {' '.join(unknown)}: not an experiment of the config")
         experiments = {k: v for k, v in experiments.items() if k in a.only}
     try:
-        n = tensorboard(experiments, Path(a.out), root_of(a.config))
+        root = root_of(a.config)
+        n = tensorboard(experiments, output_folder(Path(a.out), root, "the export", "tensorboard"), root)
     except RuntimeError as e:
         raise UsageError(str(e)) from None
     print(f"{n} runs written to {a.out}: tensorboard --logdir {a.out}")

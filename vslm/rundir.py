@@ -48,13 +48,26 @@ def load_checkpoint(path: Path, run_key: str) -> tuple[dict | None, str | None]:
     return state, None
 
 
+# What a run directory holds (vslm.train, the CLI's error.log); anything else means it is no run's.
+RUN_FILES = {".lock", "checkpoint.pt", "checkpoint.pt.unusable", "curve.csv", "examples.png", "examples.txt",
+             "metrics.json", "model.pt", "error.log"}
+
+
 @contextlib.contextmanager
 def owned(out: Path, run_key: str):
-    """Hold `out` for run `run_key`: refused if it holds another run's (or an unreadable) result, or
-    if another process writes into it; the lock goes with the process, however it ends."""
+    """Hold `out` for run `run_key`: refused if it is not a directory of run files (e.g. a folder of
+    tables), if it holds another run's (or an unreadable) result, or if another process writes into
+    it; the lock goes with the process, however it ends."""
     out = Path(out)
     if out.is_symlink():
         raise RunDirError(f"{out} is a symbolic link: a run directory must be a real directory")
+    if out.exists() and not out.is_dir():
+        raise RunDirError(f"{out} is a file, not a run directory")
+    other = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES and not p.name.endswith(".tmp")) \
+        if out.is_dir() else []
+    if other:
+        raise RunDirError(f"{out} holds files that are no run's ({', '.join(other[:3])}"
+                          f"{', …' if len(other) > 3 else ''}): choose an empty or new directory")
     metrics = out / "metrics.json"
     if metrics.exists():
         try:
