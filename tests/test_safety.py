@@ -460,3 +460,16 @@ def test_train_refuses_a_folder_that_is_no_run_directory(tmp_path, capsys, folde
     err = capsys.readouterr().err.strip()
     assert rc == 2 and "\n" not in err and ("no run's" in err or "not a run directory" in err), err
     assert {p.relative_to(work): p.stat().st_mtime_ns for p in work.rglob("*")} == before
+
+
+def test_oversized_inputs_of_the_command_line_are_one_line(tmp_path, capsys):
+    from vslm.cli import main
+
+    settings, outputs = tmp_path / "settings.yaml", tmp_path / "outputs.txt"
+    settings.write_text("lr: 0.1\n" + "#" * 1_000_001 + "\n")
+    outputs.write_text("a" * 10_000_001)
+    assert main(["train", str(settings), "--out", str(tmp_path / "run")]) == 2
+    assert main(["score", "program", str(outputs)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"vslm: error: {settings} is over 1,000,000 bytes", f"vslm: error: {outputs} is over 10,000,000 bytes"]
+    assert not (tmp_path / "run").exists()

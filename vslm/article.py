@@ -20,7 +20,7 @@ from .columns import METRICS
 from .curves import first_below
 from .discussion import SINGLE, cell_verdicts, discussion, geo, judged, nearer, original_runs, shift, trainer_comparison
 from .experiments import all_runs, cell_label
-from .files import atomic_write
+from .files import atomic_write, read_text
 from .paths import RUNS_DIR
 from .rows import Row, original_place
 from .rundir import load_result
@@ -167,7 +167,7 @@ def section_markdown(table: Table, table_md: str, links: dict, root: Path) -> st
 def example_lines(run_dir: Path, samples: int = EXAMPLES) -> list[str]:
     """The first samples of a run's examples.txt (target, input, output, wrong marks)."""
     try:
-        blocks = Path(run_dir, "examples.txt").read_text().split("\n\n")
+        blocks = read_text(Path(run_dir, "examples.txt")).split("\n\n")
     except OSError:
         return ["(no examples.txt)"]
     return "\n\n".join(blocks[:samples]).splitlines()
@@ -248,7 +248,7 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
                   summary: Path, root: Path = Path(".")) -> None:
     """`table_files`, `plots`: experiment name -> its markdown table and png (the rules' outputs)."""
     md_dir = Path(md_path).parent
-    texts = yaml.safe_load(Path(sections_path).read_text()) or {}
+    texts = yaml.safe_load(read_text(sections_path)) or {}
     tables = build_tables(experiments, verdicts_path, root)
     claims = check_claims(Context.of(tables))
     out = ["# Very Small Language Models, reproduced", "", INTRO,
@@ -260,7 +260,7 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
     out += rule_changes(claims) + ["[TOC]", ""]
     sections: dict[str, list[str]] = {}
     for name, e in experiments.items():
-        table = Path(table_files[name]).read_text()
+        table = read_text(table_files[name])
         links = {"plot": os.path.relpath(plots[name], md_dir), "runs_root": Path(root) / RUNS_DIR,
                  "runs": os.path.relpath(Path(root) / RUNS_DIR, md_dir)}
         part = section_markdown(tables[name], table, links, root)

@@ -11,7 +11,7 @@ import yaml
 
 from . import __version__
 from .config import load, read_config
-from .files import FileError, atomic_write
+from .files import MAX_TEXT_BYTES, FileError, atomic_write, read_text
 from .keys import ConfigError, help_text
 from .paths import OUTPUTS, SECTIONS, VERDICTS, root_of
 from .settings import (
@@ -70,13 +70,15 @@ class UsageError(ValueError):
 def read_lines(path: str) -> list[str]:
     """The lines of a UTF-8 text file ('-': standard input)."""
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        text = sys.stdin.read(MAX_TEXT_BYTES + 1) if path == "-" else read_text(path)
     except IsADirectoryError:
         raise UsageError(f"{path}: is a directory, not a text file") from None
     except OSError as e:
         raise UsageError(f"{path}: {e.strerror}") from None
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not UTF-8 text") from None
+    if len(text) > MAX_TEXT_BYTES:
+        raise UsageError(f"{path}: over {MAX_TEXT_BYTES:,} bytes")
     if "\0" in text:
         raise UsageError(f"{path}: a binary file, not text")
     return text.splitlines()
@@ -121,7 +123,7 @@ def cmd_params(a) -> None:
 
 def load_settings_file(path: str) -> dict:
     try:
-        data = yaml.safe_load(Path(path).read_text()) or {}
+        data = yaml.safe_load(read_text(path, 1_000_000)) or {}
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as e:
         why = "not UTF-8 text" if isinstance(e, UnicodeDecodeError) else type(e).__name__
         raise SettingsError("SETTINGS", path, f"cannot read the settings file ({why})") from None

@@ -11,6 +11,7 @@ import yaml
 
 from .columns import METRICS, SETTING_ALIASES
 from .experiments import load_config
+from .files import read_text
 from .keys import ConfigError
 from .paths import REFERENCE_DIR, SCHEMA, root_of
 from .reference import read_reference
@@ -75,7 +76,7 @@ def _check_expanded_size(config, path: Path) -> None:
 
 def validate_schema(config, root: Path) -> None:
     try:
-        schema = yaml.load((root / SCHEMA).read_text(), Loader=SafeLoader)
+        schema = yaml.load(read_text(root / SCHEMA, 1_000_000), Loader=SafeLoader)
     except OSError:
         raise ConfigError("file", f"{root} is not a vslm checkout (no {SCHEMA}): a config is read from the "
                           "root of one") from None

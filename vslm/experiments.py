@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from .files import atomic_write, read_json
+from .files import atomic_write, read_json, read_text
 from .keys import ConfigError
 from .settings import COMMON_DEFAULTS, SettingsError, format_value, parse_value, resolve, run_key, run_spec
 
@@ -167,7 +167,7 @@ def read_records(paths) -> dict[str, Experiment]:
 def write_if_changed(path: Path, text: str) -> None:
     """Write only when the content differs, so the file's mtime marks a real change."""
     path = Path(path)
-    if not path.exists() or path.read_text() != text:
+    if not path.exists() or read_text(path) != text:
         atomic_write(path, text)
 
 

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 MAX_JSON_BYTES = 10_000_000  # the largest JSON the pipeline writes (a spec file) is about 0.3 MB
+MAX_TEXT_BYTES = 10_000_000  # the largest text it reads (the article's markdown) is about 0.1 MB
 
 
 class FileError(RuntimeError):
@@ -48,10 +49,15 @@ def write_json(path: Path, obj) -> None:
     atomic_write(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
 
 
-def read_json(path: Path, max_bytes: int = MAX_JSON_BYTES):
-    """A JSON file of at most `max_bytes`; a larger one raises FileError."""
+def read_text(path: Path, max_bytes: int = MAX_TEXT_BYTES) -> str:
+    """A UTF-8 text file of at most `max_bytes` (characters); a larger one raises FileError."""
     with open(path, encoding="utf-8") as f:
         text = f.read(max_bytes + 1)
     if len(text) > max_bytes:
         raise FileError(f"{path} is over {max_bytes:,} bytes")
-    return json.loads(text)
+    return text
+
+
+def read_json(path: Path, max_bytes: int = MAX_JSON_BYTES):
+    """A JSON file of at most `max_bytes`; a larger one raises FileError."""
+    return json.loads(read_text(path, max_bytes))

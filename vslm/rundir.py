@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from .curves import check_curve
-from .files import FileError, atomic_write
+from .files import FileError, atomic_write, read_text
 from .paths import RUNS_DIR
 
 CHECKPOINT_FIELDS = ("run_key", "model", "opt", "samples", "step", "epoch", "batch_in_epoch", "train_time",
@@ -71,8 +71,8 @@ def owned(out: Path, run_key: str):
     metrics = out / "metrics.json"
     if metrics.exists():
         try:
-            owner = json.loads(metrics.read_text()).get("run_key")
-        except (OSError, ValueError, AttributeError):
+            owner = json.loads(read_text(metrics, MAX_RESULT_BYTES)).get("run_key")
+        except (OSError, ValueError, AttributeError, FileError):
             raise RunDirError(f"{metrics} is unreadable: delete {out} to retrain this run") from None
         if owner != run_key:
             raise RunDirError(f"{out} holds run {owner}, not {run_key}: choose another directory")

@@ -14,6 +14,7 @@ import yaml
 from scipy import stats
 
 from .columns import METRICS
+from .files import read_text
 from .settings import run_key
 
 LOSS = "validation_loss"
@@ -35,7 +36,7 @@ class Rules:
 
     @classmethod
     def load(cls, path: Path) -> Rules:
-        raw = yaml.safe_load(Path(path).read_text())
+        raw = yaml.safe_load(read_text(path, 1_000_000))
         noise = raw["noise"]
         return cls(float(raw["level"]), float(raw["margin"]["value"]), float(raw["scale"]["error"]["clip"]),
                    noise["regimes"], int(noise["min_df"]), bool(noise["skip_censored"]), raw.get("history") or [],
