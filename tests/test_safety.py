@@ -471,5 +471,6 @@ def test_oversized_inputs_of_the_command_line_are_one_line(tmp_path, capsys):
     assert main(["train", str(settings), "--out", str(tmp_path / "run")]) == 2
     assert main(["score", "program", str(outputs)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"vslm: error: {settings} is over 1,000,000 bytes", f"vslm: error: {outputs} is over 10,000,000 bytes"]
+    assert err == [f"vslm: error: {settings} is over 1,000,000 bytes",
+                   f"vslm: error: {outputs} is over 10,000,000 bytes"]
     assert not (tmp_path / "run").exists()
