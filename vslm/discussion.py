@@ -192,8 +192,9 @@ def discussion(claims: list[Claim], tables: dict[str, Table], root: Path) -> lis
                 f"{', '.join(sorted({c['commit'] for c in here}))}; `tests/original/train_original_trainer.py`), "
                 f"seeded as listed, one thread on {', '.join(sorted({c['cpu'] for c in here}))}, beside our runs of "
                 "the same cell (every trial; our trial k is seed k) and the original's reported value (validation "
-                "loss). Seeded alike, both codes draw the same initial weights and training stream, so the same-seed "
-                "ratio is a paired comparison:", "",
+                "loss). Both codes are given the same seed number; where their runs of one seed stay closer to each "
+                "other than the seeds differ among themselves, the same-seed ratio is a paired comparison, and where "
+                "they drift apart over the million samples, the two runs are as good as independent:", "",
                 "| cell | original's code here (seeds) | geometric mean | ours (vslm) | geometric mean | reported | "
                 "ours ÷ original's code, same seed |", "|---|---|---|---|---|---|---|"]
         for c in here:
