@@ -9,8 +9,7 @@ import os
 import tempfile
 from pathlib import Path
 
-MAX_JSON_BYTES = 10_000_000  # the largest JSON the pipeline writes (a spec file) is about 0.3 MB
-MAX_TEXT_BYTES = 10_000_000  # the largest text it reads (the article's markdown) is about 0.1 MB
+MAX_TEXT_BYTES = 10_000_000  # the largest file the pipeline reads back (a spec file) is about 40 kB
 
 
 class FileError(RuntimeError):
@@ -58,6 +57,6 @@ def read_text(path: Path, max_bytes: int = MAX_TEXT_BYTES) -> str:
     return text
 
 
-def read_json(path: Path, max_bytes: int = MAX_JSON_BYTES):
+def read_json(path: Path, max_bytes: int = MAX_TEXT_BYTES):
     """A JSON file of at most `max_bytes`; a larger one raises FileError."""
     return json.loads(read_text(path, max_bytes))
