@@ -118,6 +118,9 @@ def test_the_original_trainer_table_shows_the_runs_it_names():
     for row in rows:
         assert set(row[1].split(" (")[0].strip().split(", ")) <= here
         assert set(row[3].strip().split(", ")) <= ours
+    machines = re.search(r"one thread on (.+?), beside our runs", table).group(1)
+    for p in (ROOT / "results" / "original-runs").glob("*/provenance.json"):
+        assert json.loads(p.read_text())["cpu"] in machines, p.parent.name
 
 
 def test_the_shift_sentence_adds_up():

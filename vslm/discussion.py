@@ -140,8 +140,18 @@ def trainer_comparison(runs: list[OriginalRun], judge: Judge, rows_by_exp: dict)
         out.append({"label": cell["label"], "here": [r.loss for r in theirs], "seeds": [r.seed for r in theirs],
                     "paired": [by_seed[r.seed] / r.loss for r in theirs if r.seed in by_seed and r.loss > 0],
                     "ours": ours.raw if ours else [], "reported": orig.raw if orig else [],
-                    "commit": theirs[0].commit.split("@")[-1][:7], "cpu": theirs[0].cpu})
+                    "commit": theirs[0].commit.split("@")[-1][:7], "cpus": {r.cpu for r in theirs}})
     return out
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+def _sentence(text: str) -> str:
+    """`text` as a sentence of its own: capitalised, one full stop."""
+    text = text.strip().rstrip(".")
+    return text[:1].upper() + text[1:] + "."
 
 
 def geo(values) -> float:
@@ -167,7 +177,7 @@ def discussion(claims: list[Claim], tables: dict[str, Table], root: Path) -> lis
            f"original's lies inside ×{math.exp(-rules.margin):.2g}-×{math.exp(rules.margin):.2g} (odds or loss), "
            "does not when it lies wholly outside, and is undecided otherwise. A cell is judged once, from all "
            "our trials of it in every table and the original's separate runs of it. "
-           f"{rules.text['seeds'].rstrip('.')}.", "",
+           f"{_sentence(rules.text['seeds'])}", "",
            "The trial-to-trial spread, pooled over alike cells (ours and the original's):", "", *noise_lines(judge),
            ""]
     if rules.history:
@@ -187,14 +197,15 @@ def discussion(claims: list[Claim], tables: dict[str, Table], root: Path) -> lis
                 "their training stream and the test overstates the evidence.", ""]
     here = trainer_comparison(original_runs(root), judge, rows_by_exp)
     if here:
+        cpus = ", ".join(sorted(set().union(*(c["cpus"] for c in here))))
         out += ["### The original's own trainer, run here", "",
                 "The original's code end to end (its yml, runner, data class, model and trainer at "
                 f"{', '.join(sorted({c['commit'] for c in here}))}; `tests/original/train_original_trainer.py`), "
-                f"seeded as listed, one thread on {', '.join(sorted({c['cpu'] for c in here}))}, beside our runs of "
-                "the same cell (every trial; our trial k is seed k) and the original's reported value (validation "
-                "loss). Both codes are given the same seed number; where their runs of one seed stay closer to each "
-                "other than the seeds differ among themselves, the same-seed ratio is a paired comparison, and where "
-                "they drift apart over the million samples, the two runs are as good as independent:", "",
+                f"seeded as listed, one thread on {cpus}, beside our runs of the same cell (every trial; our "
+                "trial k is seed k) and the original's reported value (validation loss). Both codes are given the "
+                "same seed number; where their runs of one seed stay closer to each other than the seeds differ "
+                "among themselves, the same-seed ratio is a paired comparison, and where they drift apart over the "
+                "million samples, the two runs are as good as independent:", "",
                 "| cell | original's code here (seeds) | geometric mean | ours (vslm) | geometric mean | reported | "
                 "ours ÷ original's code, same seed |", "|---|---|---|---|---|---|---|"]
         for c in here:
@@ -223,8 +234,9 @@ def _trainer_reading(cells: list[dict]) -> str:
         if (found := nearer(c)) is None:
             continue
         to_ours, to_reported, which = found
-        same_seed = (f"; same seed, ours is ×{geo(c['paired']):.3g} of it (geometric mean over {len(c['paired'])} "
-                     f"seeds, from ×{min(c['paired']):.3g} to ×{max(c['paired']):.3g})" if c["paired"] else "")
+        paired = c["paired"]
+        same_seed = (f"; same seed, ours is ×{geo(paired):.3g} of it (geometric mean over "
+                     f"{_count(len(paired), 'seed')}, from ×{min(paired):.3g} to ×{max(paired):.3g})" if paired else "")
         parts.append(f"{c['label']}: the original's code here is nearer {which} (×{to_ours:.3g} of "
                      f"ours, ×{to_reported:.3g} of the reported){same_seed}")
     return ("; ".join(parts) + ".") if parts else ""
