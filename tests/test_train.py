@@ -1,5 +1,7 @@
 """Training runs: resume equality, corrupt checkpoints, divergence, and that the stack learns."""
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +31,9 @@ def test_run_directory_files(tmp_path):
     assert (tmp_path / "examples.txt").read_text().startswith("target  ")
     assert (tmp_path / "examples.png").read_bytes()[:4] == b"\x89PNG"
     assert not list(tmp_path.glob("*.tmp"))
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists() and "cpu family" in cpuinfo.read_text()[:8192]:  # the machine is named, not just x86_64
+        assert re.fullmatch(r".+ \(family \d+\)", on_disk["provenance"]["device_name"])
 
 
 def test_resume_after_kill_equals_uninterrupted(tmp_path, monkeypatch):

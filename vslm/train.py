@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import platform
+import re
 import shutil
 import socket
 import subprocess
@@ -342,8 +343,17 @@ def _clock(seconds: float) -> str:
 
 
 def device_name(device: torch.device) -> str:
+    """The GPU's name, or the CPU's model and family (machines of one kind differ: docs/performance.md)."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            head = f.read(8192)  # the first processor's entry
+    except OSError:
+        head = ""
+    model, family = (re.search(rf"^{key}\s*:\s*(.+)$", head, re.M) for key in ("model name", "cpu family"))
+    if model and family:
+        return f"{model[1].strip()} (family {family[1].strip()})"
     return platform.processor() or platform.machine()
 
 
