@@ -53,10 +53,10 @@ def test_each_table_states_the_budget_and_trials_its_runs_trained():
 def test_header_counts_runs_and_hours_of_the_runs():
     keys = {k for name in CONFIG["experiments"] for keys in run_keys(name) for k in keys}
     results = [r for r in map(result, keys) if r and "provenance" in r]
-    devices = Counter(r["provenance"]["device"] for r in results)
+    devices = Counter(f"{r['provenance']['device']} {r['provenance']['device_name']}" for r in results)
     header = ARTICLE[:ARTICLE.index("[TOC]")]
     for device, n in devices.items():
-        assert re.search(rf"{device} \([^)]*\) × {n}\b", header), (device, n)
+        assert re.search(rf"{re.escape(device)} × {n}\b", header), (device, n)
     hours = sum(r["metrics"]["train_time_s"] for r in results) / 3600
     assert f"Summed training time of these runs: {hours:.2f} h." in header
     assert f"Scale: **{CONFIG['scale']}**" in header

@@ -51,7 +51,7 @@ def provenance(experiments: dict, root: Path) -> str:
         r = load_result(key, root)
         if r and "provenance" in r:
             p = r["provenance"]
-            devices[f"{p['device']} ({p['device_name']})"] += 1
+            devices[f"{p['device']} {p['device_name']}"] += 1
             torches[p["torch"]] += 1
             commits[(p.get("git_commit") or "unknown")[:10]] += 1
             dirty += p.get("git_dirty") is True
