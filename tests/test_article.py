@@ -54,7 +54,7 @@ def test_header_counts_runs_and_hours_of_the_runs():
     keys = {k for name in CONFIG["experiments"] for keys in run_keys(name) for k in keys}
     results = [r for r in map(result, keys) if r and "provenance" in r]
     devices = Counter(f"{r['provenance']['device']} {r['provenance']['device_name']}" for r in results)
-    header = ARTICLE[:ARTICLE.index("[TOC]")]
+    header = ARTICLE[:ARTICLE.index("[TOC]")] + section("Run details", "##")
     for device, n in devices.items():
         assert re.search(rf"{re.escape(device)} × {n}\b", header), (device, n)
     hours = sum(r["metrics"]["train_time_s"] for r in results) / 3600
@@ -123,11 +123,21 @@ def test_the_original_trainer_table_shows_the_runs_it_names():
         assert json.loads(p.read_text())["cpu"] in machines, p.parent.name
 
 
-def test_the_shift_sentence_adds_up():
-    s = section("The equal-budget shift")
-    worse, cells = map(int, re.search(r"(\d+) of (\d+) distinct cells end at a higher", s).groups())
-    by_table = [tuple(map(int, m)) for m in re.findall(r"[A-Z]\d?-T\d+ (\d+) of (\d+)", s.split("by table:")[1])]
-    assert sum(w for w, _ in by_table) == worse and sum(n for _, n in by_table) == cells
+def shift_rows() -> dict:
+    """The shift table's rows: group -> (cells, ours higher, geometric mean, by-table pairs)."""
+    out = {}
+    for line in section("The equal-budget shift").splitlines():
+        if m := re.match(r"\| (one-run|several-run) \| (\d+) \| (\d+) \| (×[\d.]+) \|.*\| ([^|]*) \|$", line):
+            pairs = [tuple(map(int, p)) for p in re.findall(r"[A-Z]\d?-T\d+ (\d+) of (\d+)", m[5])]
+            out[m[1]] = (int(m[2]), int(m[3]), m[4], pairs)
+    return out
+
+
+def test_the_shift_table_adds_up():
+    rows = shift_rows()
+    assert rows
+    for cells, worse, _, pairs in rows.values():
+        assert sum(w for w, _ in pairs) == worse and sum(n for _, n in pairs) == cells
 
 
 def test_every_table_reads_at_a_glance():
@@ -147,16 +157,23 @@ def test_every_figure_the_article_shows_is_there():
         assert (ROOT / "report" / image).resolve().read_bytes()[:4] == b"\x89PNG", image
 
 
-def test_the_abstract_agrees_with_the_sections_it_sums_up():
-    """The 'In short' paragraph, before the claims, repeats the claims count, the cell verdicts and
-    the shift as the sections below state them."""
-    start = ARTICLE.index("**In short.**")
-    assert start < ARTICLE.index("## The claims at a glance")
-    short = ARTICLE[start:ARTICLE.index("\n\n", start)]
-    assert re.search(r"\d+ of \d+ claims hold on our numbers", short)
+def test_the_findings_agree_with_the_sections_they_sum_up():
+    """'What we found', before the claims, repeats the claims count, the cell verdicts and the shift
+    as the sections below state them."""
+    found = section("What we found", "##")
+    assert ARTICLE.index("## What we found") < ARTICLE.index("## The claims at a glance")
+    assert len([line for line in found.splitlines() if line.startswith("- ")]) <= 7
+    assert re.search(r"\d+ of \d+ claims hold on our numbers", found)
     how = section("How sure we can be", "##")
-    cells = re.search(r"Of the (\d+) distinct cells.*?: (\d+) reproduced, (\d+) not reproduced, (\d+) undecided", how)
-    assert re.search(rf"Of {cells[1]} distinct cells .* reproduced .* in {cells[2]}, not reproduced in {cells[3]} "
-                     rf"and undecided in {cells[4]}", short)
-    worse, n = re.search(r"(\d+) of (\d+) distinct cells end at a higher", section("The equal-budget shift")).groups()
-    assert f"in {worse} of {n} cells" in short
+    counts = {m[1]: list(map(int, m[2].split(" | "))) for m in
+              re.finditer(r"^\| (one-run|several-run) \| ([\d | ]+) \|$", how, re.M)}
+    head = next(line for line in how.splitlines() if line.startswith("| original | consistent"))
+    words = [w.strip() for w in head.split("|")[2:-1]]
+    one, many = (dict(zip(words, counts[g])) for g in ("one-run", "several-run"))
+    assert (f"Of {sum(one.values())} cells whose original is one run, {one['consistent']} are consistent" in found
+            and f"and {one['inconsistent']} are not" in found)
+    assert (f"of {sum(many.values())} cells whose original is a mean of several trials, {many['reproduced']} "
+            f"reproduce" in found)
+    for group, (cells, worse, geomean, _) in shift_rows().items():
+        assert f"The shift, {group} originals.** Our validation loss is higher in {worse} of {cells} cells, {geomean}" \
+            in found

@@ -1,7 +1,7 @@
 """The committed article in a real browser (headless Chromium at 1280 px): every image loads, no
 table spills out of its scroll box or the page, no console errors, the summary figure at least
-900 px wide; a full-page screenshot and one of the page's top (abstract, claims, summary figure)
-are kept in test-artifacts/."""
+900 px wide, the findings on the first screen; a full-page screenshot, the first screen and the
+page's top (findings, claims, summary figure) are kept in test-artifacts/."""
 import json
 import re
 import shutil
@@ -25,6 +25,8 @@ window.addEventListener("load", () => {
             first: t.rows[0] && t.rows[0].cells[0] ? t.rows[0].cells[0].textContent : ""};
   });
   out.page_overflow = document.documentElement.scrollWidth > W;
+  const found = document.getElementById("what-we-found");
+  out.findings_top = found ? found.getBoundingClientRect().top + window.scrollY : null;
   const summary = [...document.images].find(i => i.alt.startsWith("Every cell with an original value"));
   if (summary) {
     const r = summary.getBoundingClientRect();
@@ -59,10 +61,15 @@ def test_article_renders_in_chromium(tmp_path):
     chromium(f"--window-size=1280,{min(check['height'], 16000)}", f"--screenshot={shot}",
              (ROOT / "report" / "article.html").as_uri())
     assert shot.read_bytes()[:4] == b"\x89PNG"
-    # the top of the page: the abstract, the claims at a glance and the summary figure, readable at 1280 px
+    # the top of the page: the findings, the claims at a glance and the summary figure, readable at 1280 px
     summary = check["summary"]
     assert summary["right"] <= 1280 and summary["width"] >= 900, summary
     top = ARTIFACTS / "article-top-1280.png"
     chromium(f"--window-size=1280,{int(summary['bottom']) + 20}", f"--screenshot={top}",
              (ROOT / "report" / "article.html").as_uri())
     assert top.read_bytes()[:4] == b"\x89PNG"
+    # the first screen a reader sees opens with the findings
+    assert check["findings_top"] is not None and check["findings_top"] < 450, check["findings_top"]
+    first = ARTIFACTS / "article-first-screen.png"
+    chromium("--window-size=1280,900", f"--screenshot={first}", (ROOT / "report" / "article.html").as_uri())
+    assert first.read_bytes()[:4] == b"\x89PNG"

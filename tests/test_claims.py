@@ -3,14 +3,16 @@ flips with the data, and stays undecided when the trials cannot tell."""
 from pathlib import Path
 
 import markdown
+import numpy as np
 import pytest
+from scipy import stats
 
 from vslm.article import cell
 from vslm.claims import MASK, SAMPLE, Context, check_claims
 from vslm.experiments import Cell, Experiment
 from vslm.rows import Row
 from vslm.settings import resolve
-from vslm.verdicts import NOT_REPRODUCED, REPRODUCED, UNDECIDED, Judge, Rules
+from vslm.verdicts import CONSISTENT, INCONSISTENT, NOT_REPRODUCED, REPRODUCED, UNDECIDED, Judge, Rules, wilson
 
 RULES = Rules.load(Path(__file__).resolve().parent.parent / "workflow" / "verdicts.yaml")
 SPREAD = (0.8, 0.9, 1.0, 1.1, 1.25)  # trial-to-trial factors of a cell's error
@@ -55,11 +57,11 @@ def test_one_trial_cannot_decide_what_five_can():
 
 def test_reproduced_verdict_and_budget_follow_the_numbers():
     same = claim(3, s2t3({18: 2.6, 12: 27.4, 6: 70.0}, original={18: 2.6, 12: 27.4, 6: 70.0}))
-    assert same.reproduced.startswith("?") or same.reproduced == "✓"  # one original trial: wide intervals
+    assert same.reproduced == "✓ consistent"  # one original run: inside our prediction interval
     off = claim(3, s2t3({18: 60.0, 12: 27.4, 6: 99.0}, original={18: 0.5, 12: 27.4, 6: 99.0}))
-    assert off.reproduced.startswith("✗") and "l=18" in off.reproduced
+    assert off.reproduced.startswith("✗ inconsistent") and "l=18" in off.reproduced
     assert same.budget == "original"
-    assert "l=18: 2.63 % [" in same.numbers_text and "(original 2.6 %, n 1)" in same.numbers_text
+    assert "l=18: 2.6 % [2.2, 3.06] (n 5)" in same.numbers_text and "(original 2.6 %, n 1)" in same.numbers_text
 
 
 def c_t2(elu: list, dpfp: list) -> dict:
@@ -88,6 +90,44 @@ def test_row_verdict_and_interval():
     assert far.verdict == NOT_REPRODUCED and far.lo > RULES.margin
     lone = context({"C-T1": [row(dict(base, attnact="elu+1"), [2.0], {SAMPLE: 2.0})]}).judge
     assert lone.compare(rows["C-T1"][0].settings, SAMPLE).verdict == UNDECIDED  # no spread known: no verdict
+
+
+def test_against_one_run_the_prediction_interval_decides():
+    """A one-run original inside our 90 % prediction interval for one new trial is consistent, far
+    outside inconsistent, whatever our trial count; the interval is mean ± t sd sqrt(1 + 1/n)."""
+    base = dict(task="program", nops="1,3", **{"val-nops": 3}, l=3, ks=13, dil="3,5,1", attn="0,0,T", qkv="QK")
+    trials = [2.0 * f for f in SPREAD]
+    for original, want in ((2.2, CONSISTENT), (20.0, INCONSISTENT)):
+        r = row(base, trials, {SAMPLE: original})
+        c = context({"C-T1": [r]}).judge.compare(r.settings, SAMPLE)
+        z = RULES.to_z(SAMPLE, trials)
+        half = stats.t.ppf(0.95, len(z) - 1) * z.std(ddof=1) * np.sqrt(1 + 1 / len(z))
+        assert c.kind == "prediction" and c.verdict == want
+        assert c.hi - c.d == pytest.approx(half) and c.detectable == pytest.approx(np.exp(half))
+
+
+def test_the_noise_is_our_own():
+    """The original's std never enters the pool, and a cell with 5 trials uses its own sd."""
+    base = dict(task="program", nops="1,3", **{"val-nops": 3}, l=3, ks=13, dil="3,5,1", attn="0,0,T", qkv="QK")
+    rows = {"C-T1": [row(dict(base, attnact="elu+1"), [2.0 * f for f in SPREAD], {SAMPLE: 2.0}, {SAMPLE: 0.5}),
+                     row(dict(base, attnact="dpfp"), [2.0, 2.1], {SAMPLE: 2.0}, {SAMPLE: 1.9})]}
+    wide = {"C-T1": [rows["C-T1"][0], row(dict(base, attnact="dpfp"), [2.0, 2.1], {SAMPLE: 2.0}, {SAMPLE: 0.01})]}
+    a, b = (context(r, trials=10).judge for r in (rows, wide))
+    assert a.pools == b.pools
+    own = a.estimate(rows["C-T1"][0].settings, SAMPLE)
+    assert own.source == "own" and own.n == 5 and own.df == 4
+    assert a.estimate(rows["C-T1"][1].settings, SAMPLE).source == "pool"
+
+
+def test_a_bimodal_cell_is_read_by_its_solved_count():
+    base = dict(task="program", nops="1,3", **{"val-nops": 3}, l=3, ks=13, dil="3,5,1", attn="0,0,T")
+    alike = [row(dict(base, qkv="QK", attnact=a), [1.0 * f for f in SPREAD]) for a in ("elu+1", "dpfp")]
+    split = row(dict(base, qkv="KV"), [0.2, 0.3, 0.25, 95.0, 0.2], {SAMPLE: 0.3})
+    c = context({"C-T1": alike + [split]}).judge.compare(split.settings, SAMPLE)
+    assert c.kind == "solved count" and c.verdict == CONSISTENT and "solved in 4 of 5" in c.note
+    lo, hi = wilson(4, 5, 0.9)
+    ci = stats.binomtest(4, 5).proportion_ci(0.9, method="wilson")
+    assert (lo, hi) == pytest.approx((ci.low, ci.high))
 
 
 def test_a_cell_in_two_tables_is_judged_once_from_all_its_trials():

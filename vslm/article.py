@@ -15,18 +15,19 @@ import markdown
 import yaml
 from tabulate import tabulate
 
-from .claims import MARK, Claim, Context, check_claims
+from .claims import Claim, Context, check_claims
 from .columns import METRICS
 from .curves import first_below
-from .discussion import SINGLE, cell_verdicts, discussion, geo, judged, nearer, original_runs, shift, trainer_comparison
+from .discussion import cell_verdicts, discussion, lucky_rank, nearer, original_runs, shift, trainer_comparison
 from .experiments import all_runs, cell_label
 from .files import atomic_write, read_text
 from .paths import RUNS_DIR
+from .plan_rule import Plan
 from .rows import Row, original_place
 from .rundir import load_result
 from .settings import format_samples
 from .tables import Table, build_tables, rows_by_name, shared_judge
-from .verdicts import FAILS, HOLDS, NOT_REPRODUCED, REPRODUCED, UNDECIDED
+from .verdicts import CONSISTENT, FAILS, HOLDS, INCONSISTENT, NOT_REPRODUCED, REPRODUCED, ROW_VERDICTS, UNDECIDED
 
 INTRO = """\
 This article re-runs the experiments of four write-ups on *Very Small Language Models*
@@ -85,14 +86,15 @@ def summary_line(table: Table) -> str:
     cols = table.judged
     verdicts = [(r, table.verdict(r)[0]) for r in table.rows if r.trials]
     below = [r for r, v in verdicts if v == "below budget"]
-    judged = Counter(v for _, v in verdicts if v in (REPRODUCED, NOT_REPRODUCED, UNDECIDED))
+    judged = Counter(v for _, v in verdicts if v in ROW_VERDICTS)
     if not judged and not below:
         return ""
-    text = (f"Verdicts ({', '.join(cols)}; rows at the original budget): " +
-            ", ".join(f"{judged[v]} {v}" for v in (REPRODUCED, NOT_REPRODUCED, UNDECIDED)))
-    missed = [cell_label_row(r) for r, v in verdicts if v == NOT_REPRODUCED]
-    if missed:
-        text += " (not reproduced: " + "; ".join(missed) + ")"
+    text = (f"Verdicts ({', '.join(cols)}; rows at the original budget, each from all our trials of its cell): " +
+            ", ".join(f"{judged[v]} {v}" for v in ROW_VERDICTS if judged[v]))
+    for word in (INCONSISTENT, NOT_REPRODUCED):
+        missed = [cell_label_row(r) for r, v in verdicts if v == word]
+        if missed:
+            text += f" ({word}: " + "; ".join(missed) + ")"
     if below:
         text += f"; {len(below)} rows below the original's budget are not judged"
     return text + "."
@@ -174,69 +176,102 @@ def example_lines(run_dir: Path, samples: int = EXAMPLES) -> list[str]:
 
 
 def claim_counts(claims: list[Claim]) -> str:
-    """How many claims hold, fail, are undecided; for how many the original's numbers reproduce."""
+    """How many claims hold, fail, are undecided."""
     verdicts = Counter(c.verdict for c in claims)
-    reproduced = Counter(c.reproduced.split(" (")[0] for c in claims)
     return (f"{verdicts[HOLDS]} of {len(claims)} claims hold on our numbers, {verdicts[FAILS]} do not and "
-            f"{verdicts[UNDECIDED]} are undecided (their intervals straddle the rule); the original's numbers are "
-            f"reproduced for {reproduced[MARK[REPRODUCED]]}, not reproduced for "
-            f"{reproduced[MARK[NOT_REPRODUCED] + ' ' + NOT_REPRODUCED]} and undecided for "
-            f"{reproduced[MARK[UNDECIDED] + ' ' + UNDECIDED]}")
+            f"{verdicts[UNDECIDED]} are undecided")
 
 
-def abstract(claims: list[Claim], tables: dict[str, Table], root: Path) -> list[str]:
-    """The verdicts in a paragraph: claims, cells, the equal-budget shift, the original's trainer here."""
+REVISED_AFTER = re.compile(r"after the [^;]*(seen|numbers)|had been seen")
+
+
+def findings(claims: list[Claim], tables: dict[str, Table], plan: Plan, root: Path) -> list[str]:
+    """'What we found': a few plain sentences, each with its number and the section it comes from."""
     judge, rows = shared_judge(tables), rows_by_name(tables)
     cells = cell_verdicts(judge, rows)
-    text = (f"**In short.** {claim_counts(claims)}. Of {judged(cells)} distinct cells trained at the original's "
-            f"budget, the original's value is reproduced (within a factor {math.exp(judge.rules.margin):.2g}) in "
-            f"{cells[REPRODUCED]}, not reproduced in {cells[NOT_REPRODUCED]} and undecided in {cells[UNDECIDED]}; "
-            f"{cells[SINGLE]} of them rest on one trial on each side.")
-    if s := shift(judge, rows):
-        text += (f" At that budget our validation loss is higher than the original's in {s.worse} of {s.cells} "
-                 f"cells (×{s.geomean:.3g} geometric mean, Wilcoxon p = {s.p:.2g}).")
-    found = [(c, n) for c in trainer_comparison(original_runs(root), judge, rows) if (n := nearer(c))]
-    if found:
-        near = sum(n[2] == "ours" for _, n in found)
-        paired = [v for c, _ in found for v in c["paired"]]
-        text += (f" The original's own code, run here end to end ({sum(len(c['here']) for c, _ in found)} runs "
-                 f"of {len(found)} cells), ends nearer our numbers than the reported ones in {near} of "
-                 f"{len(found)} cells" + (f"; seeded alike, our loss is ×{geo(paired):.2f} of its loss (geometric mean "
-                                          f"of {len(paired)} same-seed pairs, ×{min(paired):.2f} to ×{max(paired):.2f})"
-                                          if paired else "") + " (*How sure we can be*).")
-    return [text, ""]
+    held = [str(c.number) for c in claims if c.verdict == HOLDS]
+    open_ = [str(c.number) for c in claims if c.verdict == UNDECIDED]
+    out = ["## What we found", "",
+           f"- **Claims.** {claim_counts(claims)} (holding: {', '.join(held) or 'none'}; undecided: "
+           f"{', '.join(open_) or 'none'}); see [the claims](#the-claims-at-a-glance)."]
+    one, many = cells["one-run"], cells["several-run"]
+    out.append(f"- **The original's values.** Of {sum(one.values())} cells whose original is one run, "
+               f"{one[CONSISTENT]} are consistent with our trials (the original inside our 90 % prediction "
+               f"interval for one new trial) and {one[INCONSISTENT]} are not; of {sum(many.values())} cells whose "
+               f"original is a mean of several trials, {many[REPRODUCED]} reproduce within "
+               f"×{math.exp(judge.rules.margin):.2g}, {many[NOT_REPRODUCED]} do not and {many[UNDECIDED]} are "
+               "undecided ([how sure](#how-sure-we-can-be)).")
+    here = [(c, n) for c in trainer_comparison(original_runs(root), judge, rows) if (n := nearer(c))]
+    if here:
+        near = [c["label"] for c, n in here if n[2] == "ours"]
+        ranks = [f"{c['label']} rank {r.k + 1} of {r.n + 1}" for c, _ in here if (r := lucky_rank(c))]
+        out.append(f"- **The original's own code, run here**, lands nearer our numbers than its reported ones in "
+                   f"{len(near)} of {len(here)} cells; among all CPU runs of a cell (ours and its code's) the "
+                   f"reported value ranks {'; '.join(ranks)} (1 = lowest loss; "
+                   "[the trainer](#the-originals-own-trainer-run-here)).")
+    for group, s in shift(judge, rows).items():
+        out.append(f"- **The shift, {group} originals.** Our validation loss is higher in {s.worse} of {s.cells} "
+                   f"cells, ×{s.geomean:.3g} geometric mean (Wilcoxon p = {s.p:.2g})" +
+                   (f"; seed 1 alone ×{s.seed1:.3g}, seeds ≥ 2 ×{s.later:.3g} over the {s.paired} cells with both"
+                    if s.paired else "") + " ([the shift](#the-equal-budget-shift)).")
+    planned = [c for c in claims if c.number in plan.conditions and c.conditions]
+    if planned:
+        out.append("- **The stopping rule** (`workflow/plan.yaml`): " + "; ".join(
+            f"claim {c.number} {c.conditions[0].state}, {c.conditions[0].text.split(':')[0]}" for c in planned) + ".")
+    after = sum(bool(REVISED_AFTER.search(c.history)) for c in claims)
+    out.append(f"- **Rules changed after the data.** {after} of {len(claims)} claim rules were revised after "
+               "results had been seen; each change, and the old rule's verdict where it differs, is listed under "
+               "[how sure](#how-sure-we-can-be).")
+    return out + [""]
+
+
+def numbers_cell(c: Claim) -> str:
+    """Per number: ours [90 % interval] (n), the original's (n)."""
+    return "; ".join(str(n) for n in c.numbers)
 
 
 def claims_glance(claims: list[Claim]) -> list[str]:
     out = ["## The claims at a glance", "",
-           "(Counts in *In short* above.) "
-           "✓ holds / reproduced, ✗ fails / not reproduced, ? undecided; every verdict uses all our trials of "
-           "a cell and an interval (*How sure we can be*).", "",
-           "| # | claim | holds on our numbers | the original's numbers reproduced | trials ours/original | budget |",
-           "|---|---|---|---|---|---|"]
-    out += ["| " + " | ".join(cell(v) for v in (c.number, c.text, f"{c.mark} {c.verdict}", c.reproduced, c.trials,
-                                                  c.budget)) + " |" for c in claims]
+           "✓ holds, ✗ fails, ? undecided. Ours: the mean on the transformed scale (logit for errors, log for "
+           "losses), back-transformed, with its 90 % interval [low, high] and n, our trials of the cell; the "
+           "original's value with n, its trials. *Old rule*: the verdict under the rule before its last change.",
+           "", "| # | claim | holds | old rule | rule | ours [90 % interval] (n) and the original's (n) | reproduced |",
+           "|---|---|---|---|---|---|---|"]
+    out += ["| " + " | ".join(cell(v) for v in (
+        c.number, c.text, f"{c.mark} {c.verdict}", c.old_verdict or "", c.rule, numbers_cell(c) or "–",
+        c.reproduced)) + " |" for c in claims]
     return out + [""]
+
+
+def glossary(terms: dict) -> list[str]:
+    """The terms of workflow/report/sections.yaml's glossary, one line each."""
+    if not terms:
+        return []
+    return ["**Terms.** " + "; ".join(f"*{k}*: {v}" for k, v in terms.items())
+            + ".", ""]
 
 
 def rule_changes(claims: list[Claim]) -> list[str]:
     """Each claim's rule changes, with when they were made relative to the runs they judge."""
-    changed = [c for c in claims if c.history != "unchanged"]
-    return ["Rule changes:", ""] + [f"- Claim {c.number}: {c.history}." for c in changed] + [""] if changed else []
+    out = ["### Rule changes", "", "| claim | changes (dates; before or after the data) | verdict now | "
+           "under the old rule |", "|---|---|---|---|"]
+    out += ["| " + " | ".join(cell(v) for v in (c.number, c.history, c.verdict, c.old_verdict or "–")) + " |"
+            for c in claims if c.history != "unchanged"]
+    return out + [""]
 
 
 def claims_table(claims: list[Claim]) -> list[str]:
     out = ["#### Claims checked", "",
-           "| # | claim | rule | why this threshold | our numbers [90 % interval, trials] (original) | holds | "
+           "| # | claim | rule | why this rule | our numbers [90 % interval] (n); conditions | holds | "
            "reproduced |", "|---|---|---|---|---|---|---|"]
     out += ["| " + " | ".join(cell(v) for v in (c.number, c.text, c.rule, c.reason, c.numbers_text,
                                                   f"{c.mark} {c.verdict}", c.reproduced)) + " |" for c in claims]
     return out + [""]
 
 
-def run_details(tables: dict[str, Table]) -> list[str]:
-    out = ["## Run details", "", "Training time, throughput (hardware-specific) and run keys (directories "
-           "under `results/runs/`) of every row.", ""]
+def run_details(tables: dict[str, Table], experiments: dict, root: Path) -> list[str]:
+    out = ["## Run details", "", provenance(experiments, root), "", "Training time, throughput "
+           "(hardware-specific) and run keys (directories under `results/runs/`) of every row.", ""]
     for name, table in tables.items():
         frame = table.details()
         out += [f"### {name} runs", "", tabulate(frame, headers="keys", tablefmt="github", showindex=False), ""]
@@ -244,20 +279,21 @@ def run_details(tables: dict[str, Table]) -> list[str]:
 
 
 def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_path: Path,
-                  sections_path: Path, verdicts_path: Path, table_files: dict, plots: dict, receptive: Path,
-                  summary: Path, root: Path = Path(".")) -> None:
+                  sections_path: Path, verdicts_path: Path, plan_path: Path, table_files: dict, plots: dict,
+                  receptive: Path, summary: Path, root: Path = Path(".")) -> None:
     """`table_files`, `plots`: experiment name -> its markdown table and png (the rules' outputs)."""
     md_dir = Path(md_path).parent
     texts = yaml.safe_load(read_text(sections_path)) or {}
     tables = build_tables(experiments, verdicts_path, root)
-    claims = check_claims(Context.of(tables))
-    out = ["# Very Small Language Models, reproduced", "", INTRO,
-           f"Scale: **{scale}** ({note}). {provenance(experiments, root)}", ""]
-    out += abstract(claims, tables, root) + claims_glance(claims)
+    plan = Plan.load(plan_path)
+    claims = check_claims(Context.of(tables, plan))
+    out = ["# Very Small Language Models, reproduced", "", INTRO, f"Scale: **{scale}** ({note}).", ""]
+    out += findings(claims, tables, plan, root) + claims_glance(claims) + glossary(texts.get("glossary") or {})
     out += [f"![Every cell with an original value: ours against the original's]({os.path.relpath(summary, md_dir)})",
-            "", "*Every cell with an original value: ours against the original's (logit and log axes; bars: 90 % "
-            "intervals of our means; grey: within a factor 2; hollow squares: below the original's budget).*", ""]
-    out += rule_changes(claims) + ["[TOC]", ""]
+            "", "*Every cell with an original value: ours against the original's, coloured by the row's verdict "
+            "(logit and log axes; bars: 90 % intervals of our means; grey band: within the equivalence margin "
+            "×2; hollow squares: below the original's budget; triangles: clipped at the axis). Drawn by the "
+            "`summary` rule (`workflow/scripts/summary.py`).*", "", "[TOC]", ""]
     sections: dict[str, list[str]] = {}
     for name, e in experiments.items():
         table = read_text(table_files[name])
@@ -279,8 +315,8 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
         mine = [c for c in claims if c.section == section]
         if mine:
             out += claims_table(mine)
-    out += discussion(claims, tables, root)
-    out += run_details(tables)
+    out += discussion(claims, tables, plan, root) + rule_changes(claims)
+    out += run_details(tables, experiments, root)
     text = "\n".join(out) + "\n"
     atomic_write(Path(md_path), text)
     atomic_write(Path(html_path), to_html(text, md_dir, [Path(root) / "results", md_dir]))

@@ -13,7 +13,7 @@ from . import __version__
 from .config import load, read_config
 from .files import MAX_TEXT_BYTES, FileError, atomic_write, read_text
 from .keys import ConfigError, help_text
-from .paths import OUTPUTS, SECTIONS, VERDICTS, root_of
+from .paths import OUTPUTS, PLAN, SECTIONS, VERDICTS, root_of
 from .settings import (
     COMMON_DEFAULTS,
     EXEC_KEYS,
@@ -191,7 +191,7 @@ def cmd_draft(a) -> None:
     margin = shared_judge(tables).rules.margin
     summary_figure(summary_points(tables), margin, out / "plots" / "summary.png", out / "plots" / "summary.svg")
     write_article(experiments, scale, config["scales"][scale].get("note", ""), out / "article.md",
-                  out / "article.html", root / SECTIONS, root / VERDICTS, table_files, plots,
+                  out / "article.html", root / SECTIONS, root / VERDICTS, root / PLAN, table_files, plots,
                   out / "plots" / "receptive-field.png", out / "plots" / "summary.png", root)
     print(f"draft written to {out / 'article.md'} and {out / 'article.html'}")
 

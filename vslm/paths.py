@@ -8,6 +8,7 @@ REFERENCE_DIR = "reference"
 SCHEMA = "workflow/schemas/config.schema.yaml"
 SECTIONS = "workflow/report/sections.yaml"
 VERDICTS = "workflow/verdicts.yaml"
+PLAN = "workflow/plan.yaml"  # the stopping rule of the trials added to decide claims
 OUTPUTS = ("results", "report")  # the pipeline's committed outputs
 
 

@@ -59,7 +59,8 @@ TRAIN_KEYS = keyed(
     Key("val-every", integer, "validate every N samples (and at the end)"),
     Key("valmode", choice(["train", "eval"]), "module mode during validation (original: train, "
         "i.e. BN batch stats)"),
-    Key("precision", choice(["fp32", "bf16"]), "fp32 (faithful) or bf16 autocast"),
+    Key("precision", choice(["fp32", "bf16", "tf32"]), "fp32 (faithful), bf16 autocast, or tf32: every conv's "
+        "operands rounded to TF32, as cuDNN's default on a GPU"),
     Key("compile", boolean, "torch.compile the forward pass and loss (an option; default off)", keyed_unless=False),
     Key("bucket", lambda k, v: integer(k, v, 0),
         "length bucketing: sort each window of N batches by length (0 = off: the original's padding)",

@@ -1,7 +1,8 @@
 """The article's summary figure: every distinct cell with an original value, ours against the
-original's, errors on logit axes and losses on log axes, our 90 % interval as a bar, the margin
-within which a cell reproduces (a factor 2 in the odds or the loss) as a band, one colour per
-table, cells trained below the original's budget hollow."""
+original's, errors on logit axes and losses on log axes, our 90 % interval as a bar, the
+equivalence margin (a factor 2 in the odds or the loss) as a band, one colour per row verdict,
+cells trained below the original's budget hollow, points beyond the axes drawn at the edge as
+triangles."""
 from __future__ import annotations
 
 import math
@@ -11,7 +12,7 @@ import numpy as np
 
 from .plots import CLIP, ERROR_TICKS, expit_percent, logit_percent, plt, save_figure
 from .tables import Table, rows_by_name, shared_judge
-from .verdicts import LOSS, distinct_cells
+from .verdicts import CONSISTENT, INCONSISTENT, LOSS, NOT_REPRODUCED, REPRODUCED, UNDECIDED, distinct_cells
 
 SAMPLE = "validation_sample_error%"
 
@@ -24,21 +25,30 @@ def summary_points(tables: dict[str, Table]) -> list[dict]:
         for metric in (SAMPLE, LOSS):
             c, e = judge.compare(r.settings, metric), judge.estimate(r.settings, metric)
             if c and e:
+                budget = r.settings["samples"] >= r.cell.original_samples
                 points.append({"table": name, "metric": metric, "ours": e.value, "lo": e.lo, "hi": e.hi,
                                "original": judge.rules.from_z(metric, c.original.mean),
-                               "budget": r.settings["samples"] >= r.cell.original_samples})
+                               "verdict": c.verdict if budget else "below budget",
+                               "budget": budget})
                 break
     return points
 
 
+COLORS = {CONSISTENT: "tab:green", REPRODUCED: "tab:blue", UNDECIDED: "tab:orange", INCONSISTENT: "tab:red",
+          NOT_REPRODUCED: "tab:purple", "below budget": "grey"}
+
+
 def summary_figure(points: list[dict], margin: float, png: Path, svg: Path) -> None:
-    tables = list(dict.fromkeys(p["table"] for p in points))
-    colors = dict(zip(tables, plt.cm.tab20(np.linspace(0, 1, max(len(tables), 1), endpoint=False))))
     fig, axes = plt.subplots(1, 2, figsize=(14, 6.2))
     for ax, metric in zip(axes, (SAMPLE, LOSS)):
         mine = [p for p in points if p["metric"] == metric]
+        if metric != LOSS:  # rates of 0 or 100 % sit beyond the logit axes: at the edge, as triangles
+            for p in mine:
+                for k in ("ours", "original"):
+                    if not CLIP <= p[k] <= 100 - CLIP:
+                        p[k], p["clipped"] = min(max(p[k], CLIP), 100 - CLIP), True
         for p in mine:
-            kw = dict(color=colors[p["table"]], ms=6, marker="o", mew=1.2)
+            kw = dict(color=COLORS[p["verdict"]], ms=6, marker="^" if p.get("clipped") else "o", mew=1.2)
             if not p["budget"]:
                 kw.update(mfc="none", marker="s")
             err = np.array([[max(p["ours"] - p["lo"], 0)], [max(p["hi"] - p["ours"], 0)]])
@@ -72,10 +82,13 @@ def summary_figure(points: list[dict], margin: float, png: Path, svg: Path) -> N
         ax.set_xlabel("the original's")
         ax.set_ylabel("ours (bar: 90 % interval of our mean)")
         ax.grid(alpha=0.3)
-    handles = [plt.Line2D([], [], color=colors[t], marker="o", ls="none", label=t) for t in tables]
-    handles += [plt.Line2D([], [], color="black", marker="s", mfc="none", ls="none", label="below the original budget"),
+    count = {v: sum(p["verdict"] == v for p in points) for v in COLORS}
+    handles = [plt.Line2D([], [], color=c, marker="o", ls="none", label=f"{v} ({count[v]})")
+               for v, c in COLORS.items() if count[v] and v != "below budget"]
+    handles += [plt.Line2D([], [], color="grey", marker="s", mfc="none", ls="none", label="below the original budget"),
+                plt.Line2D([], [], color="black", marker="^", ls="none", label="clipped at the axis (0 or 100 %)"),
                 plt.Rectangle((0, 0), 1, 1, color="grey", alpha=0.15,
-                              label=f"within ×{math.exp(margin):.2g} (odds or loss): reproducible")]
+                              label=f"within ×{math.exp(margin):.2g} (odds or loss): the equivalence margin")]
     axes[1].legend(handles=handles, loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, frameon=False)
     fig.suptitle("Every cell with an original value: above the diagonal our error or loss is higher")
     fig.tight_layout()

@@ -3,6 +3,7 @@ trials and the original's values, judged by the rules of workflow/verdicts.yaml 
 runs. The markdown/CSV table, the plot, the article section and the claims all read it."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +16,9 @@ from .experiments import Experiment
 from .files import atomic_write
 from .rows import Row, build_rows
 from .settings import format_samples
-from .verdicts import Judge, Rules
+from .verdicts import Judge, Rules, ratio
 
-VERDICT = "verdict: ours / original, 90 % interval"
+VERDICT = "verdict: ours / original [90 % interval] (n ours/original; smallest detectable factor)"
 _SHORT = {"validation_sample_error%": "sample", "validation_mask_error%": "mask", "validation_loss": "loss",
           "train_sample_error%": "train sample"}
 
@@ -35,10 +36,13 @@ def _fmt(col: str, v) -> str:
 
 
 def spread_cell(col: str, values: list) -> str:
-    """One cell for a metric over trials: 'mean ± sd (min–max, n)', or the value of a lone trial."""
+    """One cell for a metric over trials: 'mean ± sd (min–max, n)', 'v in n of n' where every trial
+    gave the same value, or the value of a lone trial."""
     if len(values) < 2:
         return _fmt(col, values[0]) if values else ""
     v = np.asarray(values, dtype=float)
+    if np.all(v == v[0]):
+        return f"{_fmt(col, v[0])} in {len(v)} of {len(v)}"
     return (f"{_fmt(col, v.mean())} ± {_fmt(col, v.std(ddof=1))} "
             f"({_fmt(col, v.min())}–{_fmt(col, v.max())}, {len(v)})")
 
@@ -73,7 +77,9 @@ class Table:
         if row.settings["samples"] < row.cell.original_samples:
             return "below budget", ""
         verdict, found = self.judge.row(row.settings, [METRICS[c][0] for c in self.judged])
-        return verdict or "", "; ".join(f"{_SHORT[c.metric]} {c.factor}" for c in found)
+        return verdict or "", "; ".join(
+            f"{_SHORT[c.metric]} {c.factor} (n {c.ours.n}/{c.original.n}"
+            + (f"; ×{ratio(c.detectable)})" if math.isfinite(c.detectable) else ")") for c in found)
 
     @property
     def spread(self) -> list[str]:

@@ -31,6 +31,7 @@ from .models import build_model, count_params
 from .rundir import load_checkpoint, owned, save_checkpoint
 from .settings import SettingsError, run_key
 from .tasks import Samples, train_stream, validation_set
+from .tf32 import use_tf32_convs
 
 CURVE_EVERY = 10_000  # samples between training-curve rows
 LOG_BATCHES = 16  # the original logged training metrics every 16 batches (1,024 samples)
@@ -107,6 +108,8 @@ class Run:
         torch.set_flush_denormal(True)
         torch.manual_seed(settings["seed"])
         self.model = build_model(settings).to(self.device)
+        if settings["precision"] == "tf32":
+            use_tf32_convs(self.model)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=settings["lr"], weight_decay=settings["wd"])
         if settings["compile"] and self.device.type == "cpu" and not any(map(shutil.which, ("g++", "clang++"))):
             raise SettingsError("compile", True, "torch.compile on the CPU needs a C++ compiler (g++ or clang++)")

@@ -1,8 +1,10 @@
 """Judgement with uncertainty, by the rules of workflow/verdicts.yaml: error rates on the logit
-scale and losses on the log scale; the trial-to-trial spread pooled over alike cells (ours and the
-original's); every cell judged once from all its trials in every table; a row reproduces the
-original when the interval of the difference lies inside the margin; a claim's conditions hold,
-fail or stay undecided on intervals of our cell means."""
+scale and losses on the log scale; the trial-to-trial spread from our own trials only (a cell's own
+once it has enough, else the pool of alike cells of its task); every cell judged once from all its
+trials in every table. Against a one-run original a row is consistent when the original's value is a
+plausible single trial of ours (prediction interval); against an original mean of several trials it
+reproduces when the interval of the difference lies inside the margin (equivalence). A bimodal cell
+is read by the count of its trials that solve the task (Wilson interval)."""
 from __future__ import annotations
 
 import math
@@ -19,8 +21,10 @@ from .settings import run_key
 
 LOSS = "validation_loss"
 REPRODUCED, NOT_REPRODUCED, UNDECIDED = "reproduced", "not reproduced", "undecided"
+CONSISTENT, INCONSISTENT = "consistent", "inconsistent"
 HOLDS, FAILS = "holds", "fails"
-WORST = {NOT_REPRODUCED: 2, UNDECIDED: 1, REPRODUCED: 0}  # a row takes the worst of its metrics
+ROW_VERDICTS = (CONSISTENT, INCONSISTENT, REPRODUCED, NOT_REPRODUCED, UNDECIDED)
+WORST = {NOT_REPRODUCED: 2, INCONSISTENT: 2, UNDECIDED: 1, REPRODUCED: 0, CONSISTENT: 0}  # a row: worst metric
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,9 @@ class Rules:
     clip: float
     regimes: dict
     min_df: int
-    skip_censored: bool
+    own_sd: int  # a cell with at least this many trials uses its own sd
+    bimodal_sds: float  # a trial this many pooled sds from its cell's mean makes the cell bimodal
+    solved: float  # an error rate (%) below which a trial solves the task
     history: list
     text: dict  # the whole file, for the article
 
@@ -39,12 +45,13 @@ class Rules:
         raw = yaml.safe_load(read_text(path, 1_000_000))
         noise = raw["noise"]
         return cls(float(raw["level"]), float(raw["margin"]["value"]), float(raw["scale"]["error"]["clip"]),
-                   noise["regimes"], int(noise["min_df"]), bool(noise["skip_censored"]), raw.get("history") or [],
-                   raw)
+                   noise["regimes"], int(noise["min_df"]), int(noise["own_sd_from"]),
+                   float(raw["bimodal"]["sds"]), float(raw["bimodal"]["solved_below"]), raw.get("history") or [], raw)
 
-    def t(self, df: float) -> float:
-        """The two-sided quantile of the rules' level."""
-        return float(stats.t.ppf(1 - (1 - self.level) / 2, max(df, 1)))
+    def t(self, df: float, level: float | None = None) -> float:
+        """The two-sided quantile of `level` (the rules' level by default)."""
+        level = self.level if level is None else level
+        return float(stats.t.ppf(1 - (1 - level) / 2, max(df, 1)))
 
     def to_z(self, metric: str, values) -> np.ndarray:
         v = np.asarray(values, dtype=float)
@@ -86,19 +93,37 @@ def distinct_cells(rows_by_exp: dict):
                 yield name, row
 
 
+def wilson(k: int, n: int, level: float) -> tuple[float, float]:
+    """The Wilson score interval of a proportion k/n at a two-sided `level`."""
+    z = float(stats.norm.ppf(1 - (1 - level) / 2))
+    p, zz = k / n, z * z / n
+    centre, half = (p + zz / 2) / (1 + zz), z * math.sqrt(p * (1 - p) / n + zz / (4 * n)) / (1 + zz)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 @dataclass
 class Side:
     """One side's trials of a cell for one metric, on the transformed scale."""
     mean: float
     n: int
-    sd: float | None = None  # the trials' own spread (n >= 2), for the noise pool
+    sd: float | None = None  # the trials' own spread (n >= 2)
     censored: bool = False
-    raw: list = field(default_factory=list)  # our trials (raw), or the original's reported value
+    raw: list = field(default_factory=list)  # our trials (raw), or the original's reported value(s)
+    task: str = ""
+
+
+@dataclass
+class Spread:
+    """The sd a cell is judged with, its degrees of freedom and where it comes from."""
+    sd: float
+    df: float
+    source: str  # "own" (the cell's trials) or "pool" (alike cells of its task)
 
 
 @dataclass
 class Estimate:
-    """A cell's mean with its interval: raw `value`, interval `lo`-`hi` (raw), n trials."""
+    """A cell's mean with its interval: `value` is the back-transformed mean of the transformed
+    trials (the interval's centre), `lo`-`hi` its interval (raw), n trials."""
     metric: str
     value: float
     lo: float
@@ -107,11 +132,14 @@ class Estimate:
     z: float
     se: float
     df: float
+    source: str = "pool"
 
 
 @dataclass
 class Comparison:
-    """Ours against the original for one cell and metric."""
+    """Ours against the original for one cell and metric. `kind` is the reading: 'prediction'
+    (a one-run original against our prediction interval for one new trial), 'equivalence' (an
+    original mean of several trials) or 'solved count' (a bimodal cell)."""
     metric: str
     ours: Side
     original: Side
@@ -119,11 +147,25 @@ class Comparison:
     lo: float
     hi: float
     verdict: str
+    kind: str
+    detectable: float  # the smallest factor (odds or loss) between the two its design could show
+    note: str = ""
 
     @property
     def factor(self) -> str:
-        """The interval as a factor of the odds (errors) or of the loss, ours over the original's."""
-        return f"×{math.exp(self.d):.2g} ({math.exp(self.lo):.2g}-{math.exp(self.hi):.2g})"
+        """Ours over the original's as a factor of the odds (errors) or of the loss, with the interval
+        the verdict reads."""
+        if self.kind == "solved count":
+            return self.note
+        return f"×{ratio(math.exp(self.d))} [{ratio(math.exp(self.lo))}, {ratio(math.exp(self.hi))}]"
+
+
+def ratio(v: float) -> str:
+    """A factor without an exponent: 2 significant figures from 0.01 to 100, whole numbers above,
+    1/N below."""
+    if not math.isfinite(v) or v <= 0:
+        return "?" if not math.isfinite(v) else "0"
+    return f"{v:,.0f}" if v >= 100 else f"{v:.2g}" if v >= 0.01 else f"1/{1 / v:,.0f}"
 
 
 class Judge:
@@ -140,10 +182,12 @@ class Judge:
     def _collect(self, experiments: dict, rows_by_exp: dict) -> None:
         values: dict[tuple, dict] = {}  # (identity, metric) -> run key -> raw value
         summaries: dict[tuple, dict] = {}  # (identity, metric) -> the original's distinct (mean, sd, n)
+        tasks: dict[str, str] = {}
         for name, rows in rows_by_exp.items():
             exp = experiments[name]
             for row in rows:
                 ident = identity(row.settings)
+                tasks[ident] = row.settings["task"]
                 for col, vals in row.values.items():
                     metric = _metric(col)
                     if metric is None:
@@ -163,7 +207,7 @@ class Judge:
             z = self.rules.to_z(metric, raw)
             at_clip = bool(np.all(np.abs(z) >= abs(self.rules.to_z(metric, [0.0])[0]) - 1e-9)) and metric != LOSS
             self.ours[(ident, metric)] = Side(float(z.mean()), len(z), float(z.std(ddof=1)) if len(z) > 1 else None,
-                                              at_clip, raw)
+                                              at_clip, raw, tasks[ident])
         for (ident, metric), found in summaries.items():
             found = sorted(found.values(), key=lambda s: (s[0], s[1] or 0, s[2]))
             n = sum(m for _, _, m in found)
@@ -171,49 +215,92 @@ class Judge:
             sds = [(self.rules.sd_to_z(metric, v, sd), m) for v, sd, m in found if sd and m > 1]
             sd = math.sqrt(sum((m - 1) * s * s for s, m in sds) / sum(m - 1 for _, m in sds)) if sds else None
             self.original[(ident, metric)] = Side(mean, n, sd, any(sd == 0 for _, sd, _ in found if sd is not None),
-                                                  [v for v, _, _ in found])
+                                                  [v for v, _, _ in found], tasks[ident])
 
     def _pool(self) -> dict:
-        """(metric, regime) and (metric, None) -> (sd, df) over every cell side with >= 2 trials."""
+        """(task, metric, regime) and (task, metric, None) -> (sd, df) over our cells with >= 2 trials."""
         acc: dict[tuple, list] = {}
-        for sides in (self.ours, self.original):
-            for (_, metric), side in sides.items():
-                if side.sd is None or side.n < 2 or (side.censored and self.rules.skip_censored):
-                    continue
-                regime = self.rules.regime(metric, self.rules.from_z(metric, side.mean))
-                for k in ((metric, regime), (metric, None)):
-                    acc.setdefault(k, []).append((side.n - 1, side.sd))
+        for (_, metric), side in self.ours.items():
+            if side.sd is None or (side.censored and self.rules.text["noise"]["skip_censored"]):
+                continue
+            regime = self.rules.regime(metric, self.rules.from_z(metric, side.mean))
+            for k in ((side.task, metric, regime), (side.task, metric, None)):
+                acc.setdefault(k, []).append((side.n - 1, side.sd))
         return {k: (math.sqrt(sum(df * s * s for df, s in v) / sum(df for df, _ in v)), sum(df for df, _ in v))
                 for k, v in acc.items()}
 
-    def noise(self, metric: str, value: float) -> tuple[float, float] | None:
-        """The pooled sd and its degrees of freedom for a cell of this metric and mean (raw)."""
-        own = self.pools.get((metric, self.rules.regime(metric, value)))
+    def noise(self, task: str, metric: str, value: float) -> tuple[float, float] | None:
+        """The pooled sd and its degrees of freedom for a cell of this task, metric and mean (raw)."""
+        own = self.pools.get((task, metric, self.rules.regime(metric, value)))
         if own and own[1] >= self.rules.min_df:
             return own
-        return self.pools.get((metric, None))
+        return self.pools.get((task, metric, None))
+
+    def spread(self, side: Side, metric: str) -> Spread | None:
+        """The cell's own sd once it has enough trials (and some spread), else its pool's."""
+        if side.n >= self.rules.own_sd and side.sd and not side.censored:
+            return Spread(side.sd, side.n - 1, "own")
+        found = self.noise(side.task, metric, self.rules.from_z(metric, side.mean))
+        return Spread(found[0], found[1], "pool") if found else None
+
+    def bimodal(self, side: Side, metric: str) -> bool:
+        """An error-rate cell with a trial more than the rules' number of pooled sds from its mean."""
+        pooled = self.noise(side.task, metric, self.rules.from_z(metric, side.mean))
+        if metric == LOSS or side.n < 3 or not pooled:
+            return False
+        z = self.rules.to_z(metric, side.raw)
+        return bool(np.max(np.abs(z - side.mean)) > self.rules.bimodal_sds * pooled[0])
 
     # ------------------------------------------------------------ verdicts
     def estimate(self, settings: dict, metric: str) -> Estimate | None:
         side = self.ours.get((identity(settings), metric))
         if side is None:
             return None
-        sd, df = self.noise(metric, self.rules.from_z(metric, side.mean)) or (math.nan, 1)
-        se = sd / math.sqrt(side.n)
-        half = self.rules.t(df) * se
+        s = self.spread(side, metric) or Spread(math.nan, 1, "none")
+        se = s.sd / math.sqrt(side.n)
+        half = self.rules.t(s.df) * se
         f = lambda z: self.rules.from_z(metric, z)  # noqa: E731
-        return Estimate(metric, float(np.mean(side.raw)), f(side.mean - half), f(side.mean + half), side.n,
-                        side.mean, se, df)
+        return Estimate(metric, f(side.mean), f(side.mean - half), f(side.mean + half), side.n, side.mean, se, s.df,
+                        s.source)
 
     def compare(self, settings: dict, metric: str) -> Comparison | None:
         key = (identity(settings), metric)
         ours, orig = self.ours.get(key), self.original.get(key)
         if ours is None or orig is None:
             return None
-        sd, df = self.noise(metric, self.rules.from_z(metric, (ours.mean + orig.mean) / 2)) or (math.nan, 1)
         d = ours.mean - orig.mean
-        half = self.rules.t(df) * sd * math.sqrt(1 / ours.n + 1 / orig.n)
-        return Comparison(metric, ours, orig, d, d - half, d + half, self.equivalence(d - half, d + half))
+        if self.bimodal(ours, metric):
+            return self._solved_count(metric, ours, orig, d)
+        s = self.spread(ours, metric)
+        if s is None:
+            return Comparison(metric, ours, orig, d, -math.inf, math.inf, UNDECIDED, "none", math.inf)
+        if orig.n == 1:  # is the original a plausible single trial of ours?
+            half = self.rules.t(s.df) * s.sd * math.sqrt(1 + 1 / ours.n)
+            verdict = CONSISTENT if abs(d) <= half else INCONSISTENT
+            return Comparison(metric, ours, orig, d, d - half, d + half, verdict, "prediction", math.exp(half))
+        var_o = (orig.sd if orig.sd else s.sd) ** 2 / orig.n  # the original's own spread for its side
+        var_ours = s.sd ** 2 / ours.n
+        df_o = orig.n - 1 if orig.sd else s.df
+        df = (var_ours + var_o) ** 2 / (var_ours ** 2 / s.df + var_o ** 2 / df_o)  # Welch-Satterthwaite
+        half = self.rules.t(df) * math.sqrt(var_ours + var_o)
+        return Comparison(metric, ours, orig, d, d - half, d + half, self.equivalence(d - half, d + half),
+                          "equivalence", math.exp(half + self.rules.margin))
+
+    def _solved_count(self, metric: str, ours: Side, orig: Side, d: float) -> Comparison:
+        """A bimodal cell: how many of our trials solve the task, and whether the original's outcome
+        is a plausible draw of that proportion (one run), or its proportion lies in our interval."""
+        k = sum(v < self.rules.solved for v in ours.raw)
+        lo, hi = wilson(k, ours.n, self.rules.level)
+        note = f"solved in {k} of {ours.n} [{lo:.0%}, {hi:.0%}]"
+        if orig.n == 1:
+            solved = orig.raw[0] < self.rules.solved
+            p_hi = hi if solved else 1 - lo  # the largest plausible chance of the original's outcome
+            verdict = CONSISTENT if p_hi >= 1 - self.rules.level else INCONSISTENT
+        else:
+            verdict = UNDECIDED  # its reported mean hides how many of its trials solved it
+        return Comparison(metric, ours, orig, d, -math.inf, math.inf, verdict, "solved count", math.inf,
+                          note + f", original {'solved' if orig.raw[0] < self.rules.solved else 'not solved'}"
+                          + ("" if orig.n == 1 else f" on average over {orig.n}"))
 
     def equivalence(self, lo: float, hi: float) -> str:
         m = self.rules.margin

@@ -98,6 +98,7 @@ rule article:
         original_runs=sorted(glob.glob("results/original-runs/*/snapshot.json")),
         sections="workflow/report/sections.yaml",
         verdicts="workflow/verdicts.yaml",
+        plan="workflow/plan.yaml",
     output:
         md=report(
             "report/article.md", caption="../report/article.rst", category="Article"

@@ -8,6 +8,7 @@ with logged(snakemake.log[0]):
     experiments = read_records(snakemake.input.experiments)
     article = read_json(snakemake.input.spec)
     write_article(experiments, article["scale"], article["note"], snakemake.output.md, snakemake.output.html,
-                  snakemake.input.sections, snakemake.input.verdicts, dict(zip(experiments, snakemake.input.tables)),
+                  snakemake.input.sections, snakemake.input.verdicts, snakemake.input.plan,
+                  dict(zip(experiments, snakemake.input.tables)),
                   dict(zip(experiments, snakemake.input.plots)), snakemake.input.receptive_field,
                   snakemake.input.summary)
