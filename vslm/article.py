@@ -204,11 +204,11 @@ def findings(claims: list[Claim], tables: dict[str, Table], plan: Plan, root: Pa
     here = [(c, n) for c in trainer_comparison(original_runs(root), judge, rows) if (n := nearer(c))]
     if here:
         near = [c["label"] for c, n in here if n[2] == "ours"]
-        ranks = [f"{c['label']} rank {r.k + 1} of {r.n + 1}" for c, _ in here if (r := lucky_rank(c))]
+        ranks = [f"{c['label']} {r.k + 1} of {r.n + 1} (P = {r.p:.2g})" for c, _ in here if (r := lucky_rank(c))]
         out.append(f"- **The original's own code, run here**, lands nearer our numbers than its reported ones in "
-                   f"{len(near)} of {len(here)} cells; among all CPU runs of a cell (ours and its code's) the "
-                   f"reported value ranks {'; '.join(ranks)} (1 = lowest loss; "
-                   "[the trainer](#the-originals-own-trainer-run-here)).")
+                   f"{len(near)} of {len(here)} cells. The reported value's rank among all CPU runs of its cell "
+                   f"(ours and its code's; 1 = the lowest loss): {'; '.join(ranks)} "
+                   "([the trainer](#the-originals-own-trainer-run-here)).")
     for group, s in shift(judge, rows).items():
         out.append(f"- **The shift, {group} originals.** Our validation loss is higher in {s.worse} of {s.cells} "
                    f"cells, ×{s.geomean:.3g} geometric mean (Wilcoxon p = {s.p:.2g})" +

@@ -19,7 +19,7 @@ from .columns import METRICS
 from .files import read_text
 from .settings import run_key
 
-LOSS = "validation_loss"
+LOSS, SAMPLE = "validation_loss", "validation_sample_error%"
 REPRODUCED, NOT_REPRODUCED, UNDECIDED = "reproduced", "not reproduced", "undecided"
 CONSISTENT, INCONSISTENT = "consistent", "inconsistent"
 HOLDS, FAILS = "holds", "fails"
@@ -36,7 +36,8 @@ class Rules:
     min_df: int
     own_sd: int  # a cell with at least this many trials uses its own sd
     bimodal_sds: float  # a trial this many pooled sds from its cell's mean makes the cell bimodal
-    solved: float  # an error rate (%) below which a trial solves the task
+    solved: float  # a sample error (%) below which a trial solves the task
+    failed: float  # a sample error (%) from which a trial is far from solving it
     history: list
     text: dict  # the whole file, for the article
 
@@ -46,7 +47,8 @@ class Rules:
         noise = raw["noise"]
         return cls(float(raw["level"]), float(raw["margin"]["value"]), float(raw["scale"]["error"]["clip"]),
                    noise["regimes"], int(noise["min_df"]), int(noise["own_sd_from"]),
-                   float(raw["bimodal"]["sds"]), float(raw["bimodal"]["solved_below"]), raw.get("history") or [], raw)
+                   float(raw["bimodal"]["sds"]), float(raw["bimodal"]["solved_below"]),
+                   float(raw["bimodal"]["failed_from"]), raw.get("history") or [], raw)
 
     def t(self, df: float, level: float | None = None) -> float:
         """The two-sided quantile of `level` (the rules' level by default)."""
@@ -244,12 +246,14 @@ class Judge:
         return Spread(found[0], found[1], "pool") if found else None
 
     def bimodal(self, side: Side, metric: str) -> bool:
-        """An error-rate cell with a trial more than the rules' number of pooled sds from its mean."""
-        pooled = self.noise(side.task, metric, self.rules.from_z(metric, side.mean))
-        if metric == LOSS or side.n < 3 or not pooled:
+        """A sample-error cell with a trial more than the rules' number of pooled sds from its mean,
+        some trials solving the task and some far from it."""
+        straddles = min(side.raw) < self.rules.solved <= self.rules.failed <= max(side.raw)
+        if metric != SAMPLE or side.n < 3 or not straddles:
             return False
+        pooled = self.noise(side.task, metric, self.rules.from_z(metric, side.mean))
         z = self.rules.to_z(metric, side.raw)
-        return bool(np.max(np.abs(z - side.mean)) > self.rules.bimodal_sds * pooled[0])
+        return bool(pooled and np.max(np.abs(z - side.mean)) > self.rules.bimodal_sds * pooled[0])
 
     # ------------------------------------------------------------ verdicts
     def estimate(self, settings: dict, metric: str) -> Estimate | None:
