@@ -219,6 +219,22 @@ def lucky_lines(plan: Plan, here: list[dict]) -> list[str]:
     return out
 
 
+def pending_tests(plan: Plan, rows_by_exp: dict, runs: list[OriginalRun]) -> list[str]:
+    """The plan's TF32 and S2-T8 trainer tests: the runs each has of those it needs."""
+    out = []
+    tf32 = plan.tests.get("tf32")
+    if tf32:
+        have = sum(r.trials for rows in rows_by_exp.values() for r in rows if r.settings.get("precision") == "tf32")
+        out.append(f"- TF32 arm ({tf32['question']}): {have} of its {tf32['runs']['tf32']} tf32 runs are in"
+                   + ("; not tested yet." if have < tf32["runs"]["tf32"] else "."))
+    s2 = plan.tests.get("S2-T8 trainer")
+    if s2:
+        have = sum("attn" in r.entry for r in runs)
+        out.append(f"- The original's trainer on S2-T8 `{s2['cell']['attn']}`: {have} of its "
+                   f"{s2['runs']['original_trainer']} runs are in.")
+    return ["#### The plan's other tests", "", *out, ""] if out else []
+
+
 def shift_lines(shifts: dict[str, Shift]) -> list[str]:
     out = ["### The equal-budget shift", "",
            "Our validation loss over the original's, per distinct cell at the original budget (mean of the log "
@@ -279,6 +295,7 @@ def discussion(claims: list[Claim], tables: dict[str, Table], plan: Plan, root: 
                        f"{geo(c['here']):.3g} | {values(c['ours'])} | {geo(c['ours']):.3g} | {values(c['reported'])} | "
                        f"{paired} |")
         out += ["", _trainer_reading(here), ""] + lucky_lines(plan, here)
+    out += pending_tests(plan, rows_by_exp, original_runs(root))
     out += ["### What the claims rest on", ""]
     for c in claims:
         if not c.conditions:
