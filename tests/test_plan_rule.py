@@ -33,6 +33,11 @@ def c_t1(errors: dict, n: int = 6) -> dict:
     return {qkv: row(dict(BASE, qkv=qkv), [e * f for f in SPREAD[:n]]) for qkv, e in errors.items()}
 
 
+def each(rows: dict) -> dict:
+    """A condition's cells as judge_condition reads them: each cell's rows (here one table's)."""
+    return {name: [r] for name, r in rows.items()}
+
+
 def test_pocock_level_for_two_looks_matches_the_plan():
     """Two looks at a constant one-sided level whose overall false-positive chance is 5 %: about 0.0304
     (Pocock's constant 1.875), the plan's 0.030 rounded down."""
@@ -43,20 +48,20 @@ def test_pocock_level_for_two_looks_matches_the_plan():
 
 def test_a_condition_is_decided_at_its_look_or_waits_for_it():
     cond = PLAN.conditions[6]
-    far = judge_condition(cond, c_t1({"QK": 1.0, "QKV": 1.5, "QV": 90.0, "KV": 99.0}), RULES, PLAN.level)
+    far = judge_condition(cond, each(c_t1({"QK": 1.0, "QKV": 1.5, "QV": 90.0, "KV": 99.0})), RULES, PLAN.level)
     assert far.state == HOLDS and far.look == 1 and far.n == 6 and "decided at look 1" in far.text
-    near = judge_condition(cond, c_t1({"QK": 1.0, "QKV": 1.5, "QV": 2.0, "KV": 99.0}), RULES, PLAN.level)
+    near = judge_condition(cond, each(c_t1({"QK": 1.0, "QKV": 1.5, "QV": 2.0, "KV": 99.0})), RULES, PLAN.level)
     assert near.state == FAILS  # QV/QK odds about 2, its interval wholly below 10
-    edge = judge_condition(cond, c_t1({"QK": 1.0, "QKV": 1.5, "QV": 12.0, "KV": 99.0}), RULES, PLAN.level)
+    edge = judge_condition(cond, each(c_t1({"QK": 1.0, "QKV": 1.5, "QV": 12.0, "KV": 99.0})), RULES, PLAN.level)
     assert edge.state == UNDECIDED and "trials go on to 8" in edge.text
-    early = judge_condition(cond, c_t1({"QK": 1.0, "QKV": 1.5, "QV": 90.0, "KV": 99.0}, n=3), RULES, PLAN.level)
+    early = judge_condition(cond, each(c_t1({"QK": 1.0, "QKV": 1.5, "QV": 90.0, "KV": 99.0}, n=3)), RULES, PLAN.level)
     assert early.state == UNDECIDED and early.look == 0 and "not reached" in early.text
 
 
 def test_a_pair_interval_is_welchs():
     cond = PLAN.conditions[6]
     rows = c_t1({"QK": 1.0, "QKV": 1.5, "QV": 90.0, "KV": 99.0})
-    pair = judge_condition(cond, rows, RULES, PLAN.level).pairs[0]
+    pair = judge_condition(cond, each(rows), RULES, PLAN.level).pairs[0]
     a, b = (RULES.to_z(SAMPLE, rows[q].metric(SAMPLE)) for q in (pair.worse, pair.better))
     ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(PLAN.level)
     assert (pair.lo, pair.hi) == pytest.approx((math.exp(ci.low), math.exp(ci.high)), rel=1e-6)

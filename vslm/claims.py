@@ -396,12 +396,12 @@ def check_claims(C: Context) -> list[Claim]:
     for i, (fields, check) in enumerate(CLAIMS, 1):
         c = Claim(i, **fields)
         try:
-            numbers, conditions, *rest = check(C)
+            numbers, conditions, *rest = check(C)  # [, extra text[, the old rule's conditions]]
         except Missing as e:
             c.verdict = f"not evaluable ({e})"
         else:
             c.numbers, c.conditions = numbers, conditions
-            c.extra, c.old_conditions = (rest + ["", []])[0], (rest + ["", []])[1]
+            c.extra, c.old_conditions = (rest + ["", []])[:2]
             c.verdict = _all_of(conditions)
             c.reproduced = _reproduced(numbers)
         out.append(c)

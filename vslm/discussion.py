@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from .claims import Claim
+from .claims import Claim, matches
 from .experiments import cell_label
 from .files import FileError, read_json
 from .paths import ORIGINAL_RUNS_DIR
@@ -50,7 +50,7 @@ def shift(judge: Judge, rows_by_exp: dict) -> dict[str, Shift]:
         c = judge.compare(r.settings, LOSS)
         if r.settings["samples"] < r.cell.original_samples or c is None:
             continue
-        seeds = {s: math.log(v) for s, v in trials_by_seed(r, LOSS).items() if v > 0}
+        seeds = {s: math.log(v) for s, v in trials_by_seed([r], LOSS).items() if v > 0}
         split = (seeds[1] - c.original.mean, float(np.mean([v for s, v in seeds.items() if s > 1])) - c.original.mean) \
             if 1 in seeds and len(seeds) > 1 else None
         found[GROUPS[c.original.n > 1]].append((name, c.d, split))
@@ -162,7 +162,8 @@ def trainer_comparison(runs: list[OriginalRun], judge: Judge, rows_by_exp: dict)
         row = cell["row"]
         seed_of = {run.key: run.settings["seed"] for run in row.cell.runs}
         by_seed = {seed_of[k]: v for k, v in zip(row.done_keys, row.metric(LOSS))}
-        out.append({"label": cell["label"], "here": [r.loss for r in theirs], "seeds": [r.seed for r in theirs],
+        out.append({"label": cell["label"], "settings": row.settings,
+                    "here": [r.loss for r in theirs], "seeds": [r.seed for r in theirs],
                     "paired": [by_seed[r.seed] / r.loss for r in theirs if r.seed in by_seed and r.loss > 0],
                     "ours": ours.raw if ours else [], "reported": orig.raw if orig else [],
                     "commit": theirs[0].commit.split("@")[-1][:7], "cpus": {r.cpu for r in theirs}})
@@ -204,12 +205,13 @@ def lucky_lines(plan: Plan, here: list[dict]) -> list[str]:
     out.append("")
     if test:
         want = test["runs"]
-        cell = next((c for c in here if "1,2,3,4,5,1" in c["label"]), None)
+        where = {k: v for k, v in test["cell"].items() if k != "table"}
+        cell = next((c for c in here if all(matches(c["settings"], k, v) for k, v in where.items())), None)
         have = (len(cell["ours"]), len(cell["here"])) if cell else (0, 0)
         r = lucky_rank(cell) if cell else None
         if have[0] >= want["ours"] and have[1] >= want["original_trainer"] and r:
             verdict = "lucky (an unlikely low draw)" if r.p < test["alpha"] else "a plausible draw"
-            out.append(f"The lucky-run test of `workflow/plan.yaml` ({test['cell']['table']} dil 1,2,3,4,5,1): "
+            out.append(f"The lucky-run test of `workflow/plan.yaml` ({cell['label']}): "
                        f"P = {r.p:.3g} against α {test['alpha']}: {verdict}.")
         else:
             out.append(f"The lucky-run test of `workflow/plan.yaml` waits for its runs: {have[0]} of {want['ours']} "

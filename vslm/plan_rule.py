@@ -85,10 +85,10 @@ class Look:
     text: str
 
 
-def trials_by_seed(rows, metric: str) -> dict[int, float]:
-    """The finished trials of `metric` of a cell's rows (one row, or its rows in several tables), by seed."""
+def trials_by_seed(rows: list, metric: str) -> dict[int, float]:
+    """The finished trials of `metric` of a cell's rows (its rows in one or several tables), by seed."""
     out = {}
-    for row in rows if isinstance(rows, list) else [rows]:
+    for row in rows:
         seed_of = {run.key: run.settings["seed"] for run in row.cell.runs}
         out.update(zip((seed_of[k] for k in row.done_keys), row.metric(metric)))
     return out
