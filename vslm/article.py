@@ -251,12 +251,18 @@ def glossary(terms: dict) -> list[str]:
             + ".", ""]
 
 
-def rule_changes(claims: list[Claim]) -> list[str]:
-    """Each claim's rule changes, with when they were made relative to the runs they judge."""
+def rule_changes(claims: list[Claim], history: list[dict]) -> list[str]:
+    """Each claim's rule changes, with when they were made relative to the runs they judge, and the
+    changes to the shared rules of workflow/verdicts.yaml (its `history`)."""
     out = ["### Rule changes", "", "| claim | changes (dates; before or after the data) | verdict now | "
            "under the old rule |", "|---|---|---|---|"]
     out += ["| " + " | ".join(cell(v) for v in (c.number, c.history, c.verdict, c.old_verdict or "–")) + " |"
             for c in claims if c.history != "unchanged"]
+    if history:
+        out += ["", "Changes to `workflow/verdicts.yaml`:", "", "| date | after the data | what | old | new | why |",
+                "|---|---|---|---|---|---|"]
+        out += ["| " + " | ".join(cell(h.get(k, "")) for k in ("date", "after_data", "what", "old", "new", "reason"))
+                + " |" for h in history]
     return out + [""]
 
 
@@ -315,7 +321,7 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
         mine = [c for c in claims if c.section == section]
         if mine:
             out += claims_table(mine)
-    out += discussion(claims, tables, plan, root) + rule_changes(claims)
+    out += discussion(claims, tables, plan, root) + rule_changes(claims, shared_judge(tables).rules.history)
     out += run_details(tables, experiments, root)
     text = "\n".join(out) + "\n"
     atomic_write(Path(md_path), text)
