@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from vslm.article import cell
 from vslm.claims import MASK, SAMPLE, Context, check_claims
 from vslm.experiments import Cell, Experiment
+from vslm.findings import cell
 from vslm.rows import Row
 from vslm.settings import resolve
 from vslm.verdicts import CONSISTENT, INCONSISTENT, NOT_REPRODUCED, REPRODUCED, UNDECIDED, Judge, Rules, wilson

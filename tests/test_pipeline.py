@@ -16,18 +16,20 @@ from vslm.article import place_line
 from vslm.config import check_experiments
 from vslm.experiments import all_runs, load_config
 from vslm.files import write_json
+from vslm.judged import judge_tables
 from vslm.keys import ConfigError
 from vslm.rows import build_rows
 from vslm.tables import VERDICT, Table
-from vslm.verdicts import Judge, Rules
+from vslm.verdicts import Rules
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text())
 SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
 
 
-def judge(exp, rows) -> Judge:
-    return Judge(Rules.load(ROOT / "workflow" / "verdicts.yaml"), {exp.name: exp}, {exp.name: rows})
+def judged(exp, rows) -> Table:
+    """`exp`'s table with its rows judged (as the judging job judges them)."""
+    return judge_tables({exp.name: exp}, {exp.name: rows}, Rules.load(ROOT / "workflow" / "verdicts.yaml"))[1][exp.name]
 
 
 def config(**changes):
@@ -109,7 +111,7 @@ def test_table_means_std_pending_and_reference(tmp_path):
             "metrics": {"validation_sample_error%": err, "validation_mask_error%": err / 5, "validation_loss": 0.1,
                         "model_params": 229632, "train_time_s": 60.0, "throughput": 10.0}})
     rows = build_rows(exp, tmp_path)
-    frame = Table(exp, rows, judge(exp, rows)).frame().set_index("attnact")
+    frame = judged(exp, rows).frame().set_index("attnact")
     assert frame.loc["elu+1", "validation_sample_error%"] == "4 ± 2.74 (1–8, 5)"  # sd with ddof=1
     assert frame.loc["elu+1", "validation_sample_error% (original)"] == "0.677 ± 0.347 (0.199–1.05, 5)"
     # ours 1-8 % against the original's 0.2-1.05 %: the interval of the odds ratio lies above 2
@@ -130,7 +132,7 @@ def test_original_place_only_where_the_original_has_a_value(tmp_path):
             "metrics": {"validation_sample_error%": 3.0, "validation_mask_error%": 0.3, "validation_loss": loss,
                         "model_params": 459520, "train_time_s": 60.0, "throughput": 10.0}})
     rows = build_rows(exp, tmp_path)
-    frame = Table(exp, rows, judge(exp, rows)).frame().set_index("l")
+    frame = judged(exp, rows).frame().set_index("l")
     assert frame.loc["12", "validation loss (original)"] == "0.00128"
     assert frame.loc["12", "validation_mask_error%"] == "0.3 in 2 of 2"  # every trial alike
     assert not [c for c in frame.columns if "error% (original" in c]  # S1-T1's original reports loss only
@@ -171,6 +173,7 @@ def test_a_fresh_clone_has_nothing_to_do(tmp_path):
                          text=True, timeout=300)
     assert re.search(r"^plot\s+1$", out.stdout, re.MULTILINE) and re.search(r"^article\s+1$", out.stdout,
                                                                            re.MULTILINE), out.stdout
+    assert re.search(r"^judge\s+1$", out.stdout, re.MULTILINE), out.stdout  # every row judged by one job
 
 
 @pytest.mark.slow
@@ -179,11 +182,11 @@ def test_the_committed_tables_and_article_are_what_the_dag_builds(tmp_path):
     come out byte-identical (images are left out: their pixels may differ with the fonts)."""
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True, timeout=300)
-    out = subprocess.run(["snakemake", "--cores", "2", "--forcerun", "table", "summary", "article", "--quiet"],
-                         cwd=clone, capture_output=True, text=True, timeout=1800)
+    out = subprocess.run(["snakemake", "--cores", "2", "--forcerun", "judge", "table", "summary", "article",
+                          "--quiet"], cwd=clone, capture_output=True, text=True, timeout=1800)
     assert out.returncode == 0, out.stderr[-3000:]
-    changed = subprocess.run(["git", "status", "--porcelain", "--", "results/tables", "report/article.md"],
-                             cwd=clone, capture_output=True, text=True).stdout
+    changed = subprocess.run(["git", "status", "--porcelain", "--", "results/tables", "results/judged.json",
+                              "report/article.md"], cwd=clone, capture_output=True, text=True).stdout
     assert changed == "", changed
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 import os
 import re
 from collections import Counter
@@ -15,19 +14,17 @@ import markdown
 import yaml
 from tabulate import tabulate
 
-from .claims import Claim, Context, check_claims
 from .columns import METRICS
 from .curves import first_below
-from .discussion import cell_verdicts, discussion, lucky_rank, nearer, original_runs, shift, trainer_comparison
 from .experiments import all_runs, cell_label
 from .files import atomic_write, read_text
+from .judged import read_judged
 from .paths import RUNS_DIR
-from .plan_rule import Plan
-from .rows import Row, original_place
+from .rows import Row, build_rows, original_place
 from .rundir import load_result
 from .settings import format_samples
-from .tables import Table, build_tables, rows_by_name, shared_judge
-from .verdicts import CONSISTENT, FAILS, HOLDS, INCONSISTENT, NOT_REPRODUCED, REPRODUCED, ROW_VERDICTS, UNDECIDED
+from .tables import BELOW, Table
+from .verdicts import INCONSISTENT, NOT_REPRODUCED, ROW_VERDICTS
 
 INTRO = """\
 This article re-runs the experiments of four write-ups on *Very Small Language Models*
@@ -65,11 +62,6 @@ def provenance(experiments: dict, root: Path) -> str:
                                          else "") + f". Summed training time of these runs: {seconds / 3600:.2f} h.")
 
 
-def cell(text: str) -> str:
-    """A markdown table cell: pipes in the text (e.g. |a - b|) escaped so they stay in the cell."""
-    return str(text).replace("|", r"\|")
-
-
 def budget_line(table: Table) -> str:
     """Ours: samples × trials per cell; the original's beside it (computed, per table)."""
     exp, rows = table.exp, table.rows
@@ -85,7 +77,7 @@ def summary_line(table: Table) -> str:
     original's budget are listed apart and not counted."""
     cols = table.judged
     verdicts = [(r, table.verdict(r)[0]) for r in table.rows if r.trials]
-    below = [r for r, v in verdicts if v == "below budget"]
+    below = [r for r, v in verdicts if v == BELOW]
     judged = Counter(v for _, v in verdicts if v in ROW_VERDICTS)
     if not judged and not below:
         return ""
@@ -175,104 +167,12 @@ def example_lines(run_dir: Path, samples: int = EXAMPLES) -> list[str]:
     return "\n\n".join(blocks[:samples]).splitlines()
 
 
-def claim_counts(claims: list[Claim]) -> str:
-    """How many claims hold, fail, are undecided."""
-    verdicts = Counter(c.verdict for c in claims)
-    return (f"{verdicts[HOLDS]} of {len(claims)} claims hold on our numbers, {verdicts[FAILS]} do not and "
-            f"{verdicts[UNDECIDED]} are undecided")
-
-
-REVISED_AFTER = re.compile(r"after the [^;]*(seen|numbers)|had been seen")
-
-
-def findings(claims: list[Claim], tables: dict[str, Table], plan: Plan, root: Path) -> list[str]:
-    """'What we found': a few plain sentences, each with its number and the section it comes from."""
-    judge, rows = shared_judge(tables), rows_by_name(tables)
-    cells = cell_verdicts(judge, rows)
-    held = [str(c.number) for c in claims if c.verdict == HOLDS]
-    open_ = [str(c.number) for c in claims if c.verdict == UNDECIDED]
-    out = ["## What we found", "",
-           f"- **Claims.** {claim_counts(claims)} (holding: {', '.join(held) or 'none'}; undecided: "
-           f"{', '.join(open_) or 'none'}); see [the claims](#the-claims-at-a-glance)."]
-    one, many = cells["one-run"], cells["several-run"]
-    out.append(f"- **The original's values.** Of {sum(one.values())} cells whose original is one run, "
-               f"{one[CONSISTENT]} are consistent with our trials (the original inside our 90 % prediction "
-               f"interval for one new trial) and {one[INCONSISTENT]} are not; of {sum(many.values())} cells whose "
-               f"original is a mean of several trials, {many[REPRODUCED]} reproduce within "
-               f"×{math.exp(judge.rules.margin):.2g}, {many[NOT_REPRODUCED]} do not and {many[UNDECIDED]} are "
-               "undecided ([how sure](#how-sure-we-can-be)).")
-    here = [(c, n) for c in trainer_comparison(original_runs(root), judge, rows) if (n := nearer(c))]
-    if here:
-        near = [c["label"] for c, n in here if n[2] == "ours"]
-        ranks = [f"{c['label']} {r.k + 1} of {r.n + 1} (P = {r.p:.2g})" for c, _ in here if (r := lucky_rank(c))]
-        out.append(f"- **The original's own code, run here**, lands nearer our numbers than its reported ones in "
-                   f"{len(near)} of {len(here)} cells. The reported value's rank among all CPU runs of its cell "
-                   f"(ours and its code's; 1 = the lowest loss): {'; '.join(ranks)} "
-                   "([the trainer](#the-originals-own-trainer-run-here)).")
-    for group, s in shift(judge, rows).items():
-        out.append(f"- **The shift, {group} originals.** Our validation loss is higher in {s.worse} of {s.cells} "
-                   f"cells, ×{s.geomean:.3g} geometric mean (Wilcoxon p = {s.p:.2g})" +
-                   (f"; seed 1 alone ×{s.seed1:.3g}, seeds ≥ 2 ×{s.later:.3g} over the {s.paired} cells with both"
-                    if s.paired else "") + " ([the shift](#the-equal-budget-shift)).")
-    planned = [c for c in claims if c.number in plan.conditions and c.conditions]
-    if planned:
-        out.append("- **The stopping rule** (`workflow/plan.yaml`): " + "; ".join(
-            f"claim {c.number} {c.conditions[0].state}, {c.conditions[0].text.split(':')[0]}" for c in planned) + ".")
-    after = sum(bool(REVISED_AFTER.search(c.history)) for c in claims)
-    out.append(f"- **Rules changed after the data.** {after} of {len(claims)} claim rules were revised after "
-               "results had been seen; each change, and the old rule's verdict where it differs, is listed under "
-               "[how sure](#how-sure-we-can-be).")
-    return out + [""]
-
-
-def numbers_cell(c: Claim) -> str:
-    """Per number: ours [90 % interval] (n), the original's (n)."""
-    return "; ".join(str(n) for n in c.numbers)
-
-
-def claims_glance(claims: list[Claim]) -> list[str]:
-    out = ["## The claims at a glance", "",
-           "✓ holds, ✗ fails, ? undecided. Ours: the mean on the transformed scale (logit for errors, log for "
-           "losses), back-transformed, with its 90 % interval [low, high] and n, our trials of the cell; the "
-           "original's value with n, its trials. *Old rule*: the verdict under the rule before its last change.",
-           "", "| # | claim | holds | old rule | rule | ours [90 % interval] (n) and the original's (n) | reproduced |",
-           "|---|---|---|---|---|---|---|"]
-    out += ["| " + " | ".join(cell(v) for v in (
-        c.number, c.text, f"{c.mark} {c.verdict}", c.old_verdict or "", c.rule, numbers_cell(c) or "–",
-        c.reproduced)) + " |" for c in claims]
-    return out + [""]
-
-
 def glossary(terms: dict) -> list[str]:
     """The terms of workflow/report/sections.yaml's glossary, one line each."""
     if not terms:
         return []
     return ["**Terms.** " + "; ".join(f"*{k}*: {v}" for k, v in terms.items())
             + ".", ""]
-
-
-def rule_changes(claims: list[Claim], history: list[dict]) -> list[str]:
-    """Each claim's rule changes, with when they were made relative to the runs they judge, and the
-    changes to the shared rules of workflow/verdicts.yaml (its `history`)."""
-    out = ["### Rule changes", "", "| claim | changes (dates; before or after the data) | verdict now | "
-           "under the old rule |", "|---|---|---|---|"]
-    out += ["| " + " | ".join(cell(v) for v in (c.number, c.history, c.verdict, c.old_verdict or "–")) + " |"
-            for c in claims if c.history != "unchanged"]
-    if history:
-        out += ["", "Changes to `workflow/verdicts.yaml`:", "", "| date | after the data | what | old | new | why |",
-                "|---|---|---|---|---|---|"]
-        out += ["| " + " | ".join(cell(h.get(k, "")) for k in ("date", "after_data", "what", "old", "new", "reason"))
-                + " |" for h in history]
-    return out + [""]
-
-
-def claims_table(claims: list[Claim]) -> list[str]:
-    out = ["#### Claims checked", "",
-           "| # | claim | rule | why this rule | our numbers [90 % interval] (n); conditions | holds | "
-           "reproduced |", "|---|---|---|---|---|---|---|"]
-    out += ["| " + " | ".join(cell(v) for v in (c.number, c.text, c.rule, c.reason, c.numbers_text,
-                                                  f"{c.mark} {c.verdict}", c.reproduced)) + " |" for c in claims]
-    return out + [""]
 
 
 def run_details(tables: dict[str, Table], experiments: dict, root: Path) -> list[str]:
@@ -285,16 +185,18 @@ def run_details(tables: dict[str, Table], experiments: dict, root: Path) -> list
 
 
 def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_path: Path,
-                  sections_path: Path, verdicts_path: Path, plan_path: Path, table_files: dict, plots: dict,
+                  sections_path: Path, judged_path: Path, table_files: dict, plots: dict,
                   receptive: Path, summary: Path, root: Path = Path(".")) -> None:
-    """`table_files`, `plots`: experiment name -> its markdown table and png (the rules' outputs)."""
+    """`table_files`, `plots`: experiment name -> its markdown table and png (the rules' outputs);
+    `judged_path`: the judging job's file (results/judged.json), whose verdicts and judged parts the
+    article shows."""
     md_dir = Path(md_path).parent
     texts = yaml.safe_load(read_text(sections_path)) or {}
-    tables = build_tables(experiments, verdicts_path, root)
-    plan = Plan.load(plan_path)
-    claims = check_claims(Context.of(tables, plan))
+    judged = read_judged(judged_path)
+    parts = judged["markdown"]
+    tables = {name: Table(e, build_rows(e, root), judged["rows"].get(name, {})) for name, e in experiments.items()}
     out = ["# Very Small Language Models, reproduced", "", INTRO, f"Scale: **{scale}** ({note}).", ""]
-    out += findings(claims, tables, plan, root) + claims_glance(claims) + glossary(texts.get("glossary") or {})
+    out += [parts["findings"], parts["glance"], *glossary(texts.get("glossary") or {})]
     out += [f"![Every cell with an original value: ours against the original's]({os.path.relpath(summary, md_dir)})",
             "", "*Every cell with an original value: ours against the original's, coloured by the row's verdict "
             "(logit and log axes; bars: 90 % intervals of our means; grey band: within the equivalence margin "
@@ -305,9 +207,8 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
         table = read_text(table_files[name])
         links = {"plot": os.path.relpath(plots[name], md_dir), "runs_root": Path(root) / RUNS_DIR,
                  "runs": os.path.relpath(Path(root) / RUNS_DIR, md_dir)}
-        part = section_markdown(tables[name], table, links, root)
-        sections.setdefault(e.spec["section"], []).append(part)
-    for section, parts in sections.items():
+        sections.setdefault(e.spec["section"], []).append(section_markdown(tables[name], table, links, root))
+    for section, section_parts in sections.items():
         out += [f"## {section}", ""]
         text = texts.get(section) or {}
         if text.get("text"):
@@ -315,14 +216,12 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
         if text.get("receptive_field"):
             out += [text["receptive_field"].strip(), "",
                     f"![receptive field]({os.path.relpath(receptive, md_dir)})", ""]
-        out += parts
+        out += section_parts
         if text.get("after"):
             out += [text["after"].strip(), ""]
-        mine = [c for c in claims if c.section == section]
-        if mine:
-            out += claims_table(mine)
-    out += discussion(claims, tables, plan, root) + rule_changes(claims, shared_judge(tables).rules.history)
-    out += run_details(tables, experiments, root)
+        if section in parts["sections"]:
+            out.append(parts["sections"][section])
+    out += [parts["discussion"]] + run_details(tables, experiments, root)
     text = "\n".join(out) + "\n"
     atomic_write(Path(md_path), text)
     atomic_write(Path(html_path), to_html(text, md_dir, [Path(root) / "results", md_dir]))

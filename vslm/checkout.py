@@ -18,7 +18,8 @@ from pathlib import Path
 from .files import FileError
 
 # Path prefixes of the pipeline's outputs, in build order; every other tracked file is an input.
-LAYERS = (("results/runs/", "results/original-runs/"), ("results/tables/", "results/plots/"), ("report/",))
+LAYERS = (("results/runs/", "results/original-runs/"), ("results/judged.json",), ("results/tables/", "results/plots/"),
+          ("report/",))
 MARKER = ".snakemake/vslm-checkout-stamped"
 
 

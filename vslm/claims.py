@@ -17,7 +17,6 @@ from scipy import stats
 from .plan_rule import Plan, judge_condition
 from .rows import Row
 from .settings import format_samples, format_value, parse_value
-from .tables import Table, rows_by_name, shared_judge
 from .verdicts import (
     CONSISTENT,
     FAILS,
@@ -193,10 +192,6 @@ class Context:
     rows: dict
     judge: Judge
     plan: Plan | None = None
-
-    @classmethod
-    def of(cls, tables: dict[str, Table], plan: Plan | None = None) -> Context:
-        return cls(rows_by_name(tables), shared_judge(tables), plan)
 
     def planned(self, number: int) -> list[Condition]:
         """The claim's condition under the stopping rule (workflow/plan.yaml), judged on its cells'

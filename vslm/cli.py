@@ -172,26 +172,29 @@ def cmd_draft(a) -> None:
     """Tables, plots and article from whatever runs exist (pending cells marked) into their own
     folder, never over the pipeline's outputs; trains nothing."""
     from .article import write_article
+    from .judged import judge_all, write_judged
     from .plots import plot_experiment
     from .receptive import receptive_field_figure
-    from .summary import summary_figure, summary_points
-    from .tables import build_tables, shared_judge
+    from .rows import build_rows
+    from .summary import summary_figure
+    from .tables import Table
 
     config, root = read_config(a.config), root_of(a.config)
     scale = a.scale or config["scale"]
     out = output_folder(Path(a.out), root, "the draft", "draft")
     experiments = load(config, scale=scale, root=root)
-    tables = build_tables(experiments, root / VERDICTS, root)
+    judged = judge_all(experiments, root / VERDICTS, root / PLAN, root)
+    write_judged(out / "judged.json", judged)
     table_files, plots = {}, {}
-    for name, table in tables.items():
+    for name, e in experiments.items():
+        table = Table(e, build_rows(e, root), judged["rows"][name])
         table_files[name], plots[name] = out / "tables" / f"{name}.md", out / "plots" / f"{name}.png"
         table.write(table_files[name], out / "tables" / f"{name}.csv")
         plot_experiment(table, plots[name], out / "plots" / f"{name}.svg", root)
     receptive_field_figure(out / "plots" / "receptive-field.png")
-    margin = shared_judge(tables).rules.margin
-    summary_figure(summary_points(tables), margin, out / "plots" / "summary.png", out / "plots" / "summary.svg")
+    summary_figure(judged["points"], judged["margin"], out / "plots" / "summary.png", out / "plots" / "summary.svg")
     write_article(experiments, scale, config["scales"][scale].get("note", ""), out / "article.md",
-                  out / "article.html", root / SECTIONS, root / VERDICTS, root / PLAN, table_files, plots,
+                  out / "article.html", root / SECTIONS, out / "judged.json", table_files, plots,
                   out / "plots" / "receptive-field.png", out / "plots" / "summary.png", root)
     print(f"draft written to {out / 'article.md'} and {out / 'article.html'}")
 

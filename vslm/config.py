@@ -14,7 +14,7 @@ from .experiments import load_config
 from .files import read_text
 from .keys import ConfigError
 from .paths import REFERENCE_DIR, SCHEMA, root_of
-from .reference import read_reference
+from .reference import read_reference, reference_names
 from .settings import all_keys
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -111,8 +111,7 @@ def check_experiments(config: dict, root: Path) -> None:
     for name, exp in config["experiments"].items():
         if not SAFE_ID.match(str(name)):
             raise ConfigError(f"experiment {str(name)[:70]!r}", "ids are 1-64 letters, digits, '_' and '-'")
-        refs = exp["reference"] if isinstance(exp["reference"], list) else [exp["reference"]]
-        for ref in refs:
+        for ref in reference_names(exp):
             if not SAFE_FILE.match(ref) or not (root / REFERENCE_DIR / ref).is_file():
                 raise ConfigError(f"experiment {name} reference", f"{ref!r} is not a file in {REFERENCE_DIR}/")
             try:

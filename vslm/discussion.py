@@ -18,7 +18,6 @@ from .files import FileError, read_json
 from .paths import ORIGINAL_RUNS_DIR
 from .plan_rule import Plan, trials_by_seed
 from .rundir import load_result
-from .tables import Table, rows_by_name, shared_judge
 from .verdicts import LOSS, ROW_VERDICTS, Judge, distinct_cells, identity
 
 MAX_FILE = 1_000_000  # bytes read from one file of an original-trainer run
@@ -253,10 +252,9 @@ def shift_lines(shifts: dict[str, Shift]) -> list[str]:
     return out + [""]
 
 
-def discussion(claims: list[Claim], tables: dict[str, Table], plan: Plan, root: Path) -> list[str]:
+def discussion(claims: list[Claim], judge: Judge, rows_by_exp: dict, plan: Plan, root: Path) -> list[str]:
     """The 'How sure we can be' section: rules, noise, verdict counts, the stopping rule, the shift,
-    the original's trainer here, and the claims' undecided and failed conditions."""
-    judge, rows_by_exp = shared_judge(tables), rows_by_name(tables)
+    the original's trainer here, the plan's tests, and the claims' undecided and failed conditions."""
     rules = judge.rules
     out = ["## How sure we can be", "",
            "Every verdict is computed by the rules of `workflow/verdicts.yaml`: error rates on the logit scale, "

@@ -59,11 +59,16 @@ def read_reference(path: Path) -> pd.DataFrame:
     return frame
 
 
+def reference_names(spec: dict) -> list[str]:
+    """An experiment's reference tables (`reference`: one name, a list, or none for a table of ours only)."""
+    names = spec.get("reference", [])
+    return [names] if isinstance(names, str) else list(names)
+
+
 def reference_rows(exp: Experiment, root: Path = Path(".")) -> pd.DataFrame:
-    """The original's rows: one reference table, or several (the first matching row counts)."""
-    names = exp.spec["reference"]
-    frames = [read_reference(Path(root) / REFERENCE_DIR / n) for n in ([names] if isinstance(names, str) else names)]
-    return pd.concat(frames, ignore_index=True).fillna("")
+    """The original's rows: one reference table, several (the first matching row counts), or none."""
+    frames = [read_reference(Path(root) / REFERENCE_DIR / n) for n in reference_names(exp.spec)]
+    return pd.concat(frames, ignore_index=True).fillna("") if frames else pd.DataFrame()
 
 
 def reference_spread(ref_row: dict, col: str) -> dict:

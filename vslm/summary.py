@@ -11,34 +11,36 @@ from pathlib import Path
 import numpy as np
 
 from .plots import CLIP, ERROR_TICKS, expit_percent, logit_percent, plt, save_figure
-from .tables import Table, rows_by_name, shared_judge
-from .verdicts import CONSISTENT, INCONSISTENT, LOSS, NOT_REPRODUCED, REPRODUCED, UNDECIDED, distinct_cells
+from .tables import BELOW
+from .verdicts import CONSISTENT, INCONSISTENT, LOSS, NOT_REPRODUCED, REPRODUCED, UNDECIDED, Judge, distinct_cells
 
 SAMPLE = "validation_sample_error%"
 
 
-def summary_points(tables: dict[str, Table]) -> list[dict]:
+def summary_points(judge: Judge, rows_by_exp: dict) -> list[dict]:
     """One point per distinct cell: its table, metric (sample error where the original reports
     it, else loss), ours with its interval, the original's, and whether it ran at the original budget."""
-    judge, points = shared_judge(tables), []
-    for name, r in distinct_cells(rows_by_name(tables)):
+    points = []
+    for name, r in distinct_cells(rows_by_exp):
         for metric in (SAMPLE, LOSS):
             c, e = judge.compare(r.settings, metric), judge.estimate(r.settings, metric)
             if c and e:
                 budget = r.settings["samples"] >= r.cell.original_samples
                 points.append({"table": name, "metric": metric, "ours": e.value, "lo": e.lo, "hi": e.hi,
                                "original": judge.rules.from_z(metric, c.original.mean),
-                               "verdict": c.verdict if budget else "below budget",
+                               "verdict": c.verdict if budget else BELOW,
                                "budget": budget})
                 break
     return points
 
 
 COLORS = {CONSISTENT: "tab:green", REPRODUCED: "tab:blue", UNDECIDED: "tab:orange", INCONSISTENT: "tab:red",
-          NOT_REPRODUCED: "tab:purple", "below budget": "grey"}
+          NOT_REPRODUCED: "tab:purple", BELOW: "grey"}
 
 
 def summary_figure(points: list[dict], margin: float, png: Path, svg: Path) -> None:
+    """`points` as `summary_points` gives them or as results/judged.json holds them (an unbounded end: None)."""
+    points = [{k: (math.nan if v is None else v) for k, v in p.items()} for p in points]
     fig, axes = plt.subplots(1, 2, figsize=(14, 6.2))
     for ax, metric in zip(axes, (SAMPLE, LOSS)):
         mine = [p for p in points if p["metric"] == metric]
@@ -84,7 +86,7 @@ def summary_figure(points: list[dict], margin: float, png: Path, svg: Path) -> N
         ax.grid(alpha=0.3)
     count = {v: sum(p["verdict"] == v for p in points) for v in COLORS}
     handles = [plt.Line2D([], [], color=c, marker="o", ls="none", label=f"{v} ({count[v]})")
-               for v, c in COLORS.items() if count[v] and v != "below budget"]
+               for v, c in COLORS.items() if count[v] and v != BELOW]
     handles += [plt.Line2D([], [], color="grey", marker="s", mfc="none", ls="none", label="below the original budget"),
                 plt.Line2D([], [], color="black", marker="^", ls="none", label="clipped at the axis (0 or 100 %)"),
                 plt.Rectangle((0, 0), 1, 1, color="grey", alpha=0.15,

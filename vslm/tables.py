@@ -1,10 +1,9 @@
-"""One `Table` per experiment, built once from the inputs a job is handed: its rows with all their
-trials and the original's values, judged by the rules of workflow/verdicts.yaml with every table's
-runs. The markdown/CSV table, the plot, the article section and the claims all read it."""
+"""One `Table` per experiment: its rows with all their trials and the original's values, and each
+row's verdict as the judging job (`vslm.judged`) found it. The markdown/CSV table, the plot and the
+article section read it."""
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,13 +13,11 @@ from tabulate import tabulate
 from .columns import METRICS, NO_REFERENCE, metric_columns, setting_columns
 from .experiments import Experiment
 from .files import atomic_write
-from .rows import Row, build_rows
+from .rows import Row
 from .settings import format_samples
-from .verdicts import Judge, Rules, ratio
 
 VERDICT = "verdict: ours / original [90 % interval] (n ours/original; smallest detectable factor)"
-_SHORT = {"validation_sample_error%": "sample", "validation_mask_error%": "mask", "validation_loss": "loss",
-          "train_sample_error%": "train sample"}
+BELOW = "below budget"
 
 
 def _fmt(col: str, v) -> str:
@@ -49,12 +46,12 @@ def spread_cell(col: str, values: list) -> str:
 
 @dataclass
 class Table:
-    """One experiment's rows and the judge of all experiments' rows (None where nothing is judged:
-    a plot draws the values only)."""
+    """One experiment's rows and their verdicts (row id -> [verdict, interval]; empty where nothing
+    is judged: a plot draws the values only)."""
 
     exp: Experiment
     rows: list[Row]
-    judge: Judge | None = None
+    verdicts: dict = field(default_factory=dict)
 
     def has_original(self, col: str) -> bool:
         return any(not np.isnan(r.original.get(col, float("nan"))) for r in self.rows)
@@ -75,11 +72,9 @@ class Table:
         """The row's verdict and its interval (ours over the original's, as a factor of the odds or
         the loss) on the judged columns; rows trained below the original's budget get none."""
         if row.settings["samples"] < row.cell.original_samples:
-            return "below budget", ""
-        verdict, found = self.judge.row(row.settings, [METRICS[c][0] for c in self.judged])
-        return verdict or "", "; ".join(
-            f"{_SHORT[c.metric]} {c.factor} (n {c.ours.n}/{c.original.n}"
-            + (f"; ×{ratio(c.detectable)})" if math.isfinite(c.detectable) else ")") for c in found)
+            return BELOW, ""
+        found = self.verdicts.get(row_id(row), {})
+        return found.get("verdict", ""), found.get("interval", "")
 
     @property
     def spread(self) -> list[str]:
@@ -119,8 +114,9 @@ class Table:
             if budgets:
                 budget = [format_samples(n) for n in (r.settings["samples"], r.cell.original_samples)]
                 d["samples (original)"] = "{} ({})".format(*budget)
-            verdict, interval = self.verdict(r)
-            d[VERDICT] = f"{verdict}: {interval}" if interval else verdict
+            if self.judged:
+                verdict, interval = self.verdict(r)
+                d[VERDICT] = f"{verdict}: {interval}" if interval else verdict
             if pending:
                 d["status"] = r.status
             out.append(d)
@@ -152,18 +148,10 @@ class Table:
         atomic_write(md_path, self.markdown(frame))
 
 
+def row_id(row: Row) -> str:
+    """A row's name in the judging job's file: its first run key (rows of one table differ in it)."""
+    return row.keys[0]
+
+
 def rows_by_name(tables: dict[str, Table]) -> dict[str, list[Row]]:
     return {name: t.rows for name, t in tables.items()}
-
-
-def shared_judge(tables: dict[str, Table]) -> Judge:
-    """The judge the tables of `build_tables` share."""
-    return next(iter(tables.values())).judge
-
-
-def build_tables(experiments: dict, rules: Path, root: Path = Path(".")) -> dict[str, Table]:
-    """Every experiment's table, judged together: a cell's verdict uses its trials in every table,
-    and the noise model every alike cell."""
-    rows = {name: build_rows(e, root) for name, e in experiments.items()}
-    judge = Judge(Rules.load(rules), experiments, rows)
-    return {name: Table(e, rows[name], judge) for name, e in experiments.items()}

@@ -12,6 +12,7 @@ from vslm.checkout import (
 )
 from vslm.config import load, read_config
 from vslm.experiments import all_runs, experiment_record, write_if_changed
+from vslm.reference import reference_names
 from vslm.rundir import check_run
 from vslm.settings import split_spec
 from vslm.train import TRAIN_RETRIES
@@ -93,8 +94,7 @@ def run_files(name, filename="metrics.json"):
 
 
 def reference_files(name):
-    ref = EXPERIMENTS[name].spec["reference"]
-    return [f"reference/{r}" for r in ([ref] if isinstance(ref, str) else ref)]
+    return [f"reference/{r}" for r in reference_names(EXPERIMENTS[name].spec)]
 
 
 # The report (`snakemake --report`): tables and plots under their article section, each labelled with

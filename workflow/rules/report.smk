@@ -1,13 +1,31 @@
 # Metrics -> tables and plots per experiment -> the article.
 
 
-rule table:
+rule judge:
     input:
-        # a row's verdict uses its cell's trials in every table and the noise of all alike cells
+        # a cell's verdict uses its trials in every table, and the noise of our alike cells
         experiments=expand("results/specs/{exp}.json", exp=EXPERIMENTS),
         runs=expand("results/runs/{key}/metrics.json", key=sorted(RUNS)),
         reference=sorted({r for name in EXPERIMENTS for r in reference_files(name)}),
+        original_runs=sorted(glob.glob("results/original-runs/*/snapshot.json")),
         verdicts="workflow/verdicts.yaml",
+        plan="workflow/plan.yaml",
+    output:
+        judged="results/judged.json",
+    log:
+        "results/logs/judge.log",
+    conda:
+        "../envs/vslm.yaml"
+    script:
+        "../scripts/judge.py"
+
+
+rule table:
+    input:
+        spec="results/specs/{exp}.json",
+        runs=lambda wc: run_files(wc.exp),
+        reference=lambda wc: reference_files(wc.exp),
+        judged="results/judged.json",
     output:
         md="results/tables/{exp}.md",
         csv=report(
@@ -50,11 +68,7 @@ rule plot:
 
 rule summary:
     input:
-        # the same inputs as a table: every cell's trials and the original's values
-        experiments=expand("results/specs/{exp}.json", exp=EXPERIMENTS),
-        runs=expand("results/runs/{key}/metrics.json", key=sorted(RUNS)),
-        reference=sorted({r for name in EXPERIMENTS for r in reference_files(name)}),
-        verdicts="workflow/verdicts.yaml",
+        judged="results/judged.json",
     output:
         png=report(
             "results/plots/summary.png",
@@ -92,13 +106,12 @@ rule article:
         tables=expand("results/tables/{exp}.md", exp=EXPERIMENTS),
         plots=expand("results/plots/{exp}.png", exp=EXPERIMENTS),
         runs=expand("results/runs/{key}/metrics.json", key=sorted(RUNS)),
+        curves=expand("results/runs/{key}/curve.csv", key=sorted(RUNS)),
         examples=expand("results/runs/{key}/examples.txt", key=sorted(RUNS)),
         receptive_field="results/plots/receptive-field.png",
         summary="results/plots/summary.png",
-        original_runs=sorted(glob.glob("results/original-runs/*/snapshot.json")),
+        judged="results/judged.json",
         sections="workflow/report/sections.yaml",
-        verdicts="workflow/verdicts.yaml",
-        plan="workflow/plan.yaml",
     output:
         md=report(
             "report/article.md", caption="../report/article.rst", category="Article"

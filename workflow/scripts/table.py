@@ -1,9 +1,12 @@
-"""Snakemake job: one experiment's table (markdown + csv), its rows judged with every experiment's
-runs (a cell's trials in other tables and the pooled noise model count: workflow/verdicts.yaml)."""
+"""Snakemake job: one experiment's table (markdown + csv) from its spec file and runs, with its rows'
+verdicts as the judging job found them (results/judged.json)."""
 from vslm.experiments import read_records
+from vslm.judged import read_judged
 from vslm.logs import logged
-from vslm.tables import build_tables
+from vslm.rows import build_rows
+from vslm.tables import Table
 
 with logged(snakemake.log[0]):
-    tables = build_tables(read_records(snakemake.input.experiments), snakemake.input.verdicts)
-    tables[snakemake.wildcards.exp].write(snakemake.output.md, snakemake.output.csv)
+    (exp,) = read_records([snakemake.input.spec]).values()
+    verdicts = read_judged(snakemake.input.judged)["rows"][exp.name]
+    Table(exp, build_rows(exp), verdicts).write(snakemake.output.md, snakemake.output.csv)
