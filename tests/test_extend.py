@@ -21,9 +21,10 @@ from vslm.judged import judge_all, write_judged
 spec = json.load(open("results/specs/article.json"))
 names = spec["experiments"]
 exps = read_records([f"results/specs/{n}.json" for n in names])
-write_judged("out/judged.json", judge_all(exps, "workflow/verdicts.yaml", "workflow/plan.yaml"))
+write_judged("out/judged.json", judge_all(exps, "workflow/verdicts.yaml", "workflow/plan.yaml",
+                                             "workflow/report/text.yaml"))
 write_article(exps, spec["scale"], spec["note"], "out/article.md", "out/article.html",
-              "workflow/report/sections.yaml", "out/judged.json",
+              "workflow/report/sections.yaml", "workflow/report/text.yaml", "out/judged.json",
               {n: f"results/tables/{n}.md" for n in names}, {n: f"results/plots/{n}.png" for n in names},
               "results/plots/receptive-field.png", "results/plots/summary.png")
 '''

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from vslm.claims import SAMPLE, Context, check_claims
-from vslm.discussion import Rank
+from vslm.discussion import Rank, tf32_sentence, tf32_test
 from vslm.experiments import Cell, Experiment, Run
 from vslm.plan_rule import Plan, judge_condition, pocock_alpha
 from vslm.rows import Row
@@ -89,3 +89,30 @@ def test_the_rank_p_is_the_exact_chance_of_a_rank_this_low():
         draws = list(permutations(runs + [reported]))
         low = sum(sum(v < d[-1] for v in d[:-1]) <= k for d in draws) / len(draws)
         assert Rank(k, len(runs)).p == pytest.approx(low)
+
+
+def loss_row(precision: str, losses: list) -> Row:
+    settings = dict(task="selcopy", l=6, ks=9, dil="1,2,3,4,5,1", precision=precision)
+    r = row(settings, losses)
+    r.values = {"validation loss": list(losses)}
+    return r
+
+
+def test_the_tf32_arm_is_tested_only_when_both_arms_are_complete_and_never_judged():
+    fp32 = [4.0e-4, 4.5e-4, 5.0e-4, 3.8e-4, 4.2e-4, 5.5e-4, 4.8e-4, 4.4e-4, 4.1e-4, 4.7e-4]
+    tf32 = [v * 2 for v in fp32]
+    full = {"S1-T4": [loss_row("fp32", fp32)], "P-T1": [loss_row("fp32", fp32), loss_row("tf32", tf32)]}
+    found = tf32_test(PLAN, full)
+    assert len(found.fp32) == 10  # the fp32 cell shown in two tables counts once
+    assert found.p == pytest.approx(stats.mannwhitneyu(tf32, fp32, alternative="two-sided").pvalue)
+    assert found.ratio == pytest.approx(2.0)
+    assert tf32_sentence(PLAN, found).endswith(": the arms differ")
+    same = {"S1-T4": [loss_row("fp32", fp32)], "P-T1": [loss_row("tf32", fp32[::-1])]}
+    assert tf32_sentence(PLAN, tf32_test(PLAN, same)).endswith(": no difference between the arms")
+    part = {"S1-T4": [loss_row("fp32", fp32)], "P-T1": [loss_row("tf32", tf32[:4])]}
+    assert "not tested until both arms are complete" in tf32_sentence(PLAN, tf32_test(PLAN, part))
+    assert tf32_test(PLAN, {"S1-T4": [loss_row("fp32", fp32)]}) is None
+    # the tf32 runs are another platform's arithmetic: no verdict and no share in the noise
+    experiments = {name: Experiment(name, {"trials": 1}, []) for name in full}
+    judge = Judge(RULES, experiments, full)
+    assert all(side.raw != tf32 for side in judge.ours.values())

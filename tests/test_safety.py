@@ -50,7 +50,8 @@ def pretend_built(work: Path, cfg: dict = FIXTURE) -> None:
         for name in ("curve.csv", "examples.png", "examples.txt"):
             (run / name).write_text("")
     subprocess.run(["snakemake", "-n", "--cores", "1"], cwd=work, capture_output=True, timeout=120)  # specs
-    for out in ["results/plots/receptive-field.png", "results/plots/summary.png", "results/plots/summary.svg",
+    for out in ["results/judged.json", "results/plots/receptive-field.png", "results/plots/summary.png",
+                "results/plots/summary.svg",
                 *(f"results/{kind}/{exp}.{ext}" for exp in cfg["experiments"]
                   for kind, ext in (("tables", "md"), ("tables", "csv"), ("plots", "png"), ("plots", "svg"))),
                 "report/article.md", "report/article.html"]:  # in the order a build writes them
@@ -64,8 +65,9 @@ def test_outputs_rebuild_exactly_on_what_they_read(tmp_path):
     pretend_built(work)
     assert dry_run(work) == (0, set())
     cfg = yaml.safe_load((work / "config.yaml").read_text())
-    # every table judges its rows with every table's trials and references (workflow/verdicts.yaml)
-    tables = {("table", exp) for exp in FIXTURE["experiments"]} | {("summary", "")}
+    # one job judges every row with every table's trials and references (workflow/verdicts.yaml);
+    # every table, the summary and the article read its verdicts
+    tables = {("judge", "")} | {("table", exp) for exp in FIXTURE["experiments"]} | {("summary", "")}
     cfg["experiments"]["S1-T1"]["title"] = "A new title"
     (work / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     assert dry_run(work) == (0, tables | {("plot", "S1-T1"), ("article", ""), ("all", "")})
@@ -91,7 +93,7 @@ def test_outputs_rebuild_exactly_on_what_they_read(tmp_path):
                       .replace("[smoke, cpu, claims, paper]", "[smoke, cpu, claims, paper, other]"))
     (work / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     code, jobs = dry_run(work)  # another scale: its runs, every table and plot, the article
-    assert code == 0 and {r for r, _ in jobs} == {"train", "table", "plot", "summary", "article", "all"}
+    assert code == 0 and {r for r, _ in jobs} == {"train", "judge", "table", "plot", "summary", "article", "all"}
 
 
 def test_corrupt_committed_result_stops_before_any_job(tmp_path):

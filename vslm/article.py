@@ -25,14 +25,7 @@ from .rundir import load_result
 from .settings import format_samples
 from .tables import BELOW, Table
 from .verdicts import INCONSISTENT, NOT_REPRODUCED, ROW_VERDICTS
-
-INTRO = """\
-This article re-runs the experiments of four write-ups on *Very Small Language Models*
-(selective copying, very selective copying, the corrected attention comparisons, and receptive
-field versus self-attention) with the `vslm` pipeline. Every table below is built from this
-repository's own training runs; the original's numbers stand beside ours in the columns marked
-*(original)*. Training times, throughputs and run keys are listed under *Run details*.
-"""
+from .wording import Wording
 
 EXAMPLES = 3  # validation samples shown per example cell
 
@@ -185,7 +178,7 @@ def run_details(tables: dict[str, Table], experiments: dict, root: Path) -> list
 
 
 def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_path: Path,
-                  sections_path: Path, judged_path: Path, table_files: dict, plots: dict,
+                  sections_path: Path, wording_path: Path, judged_path: Path, table_files: dict, plots: dict,
                   receptive: Path, summary: Path, root: Path = Path(".")) -> None:
     """`table_files`, `plots`: experiment name -> its markdown table and png (the rules' outputs);
     `judged_path`: the judging job's file (results/judged.json), whose verdicts and judged parts the
@@ -195,13 +188,11 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
     judged = read_judged(judged_path)
     parts = judged["markdown"]
     tables = {name: Table(e, build_rows(e, root), judged["rows"].get(name, {})) for name, e in experiments.items()}
-    out = ["# Very Small Language Models, reproduced", "", INTRO, f"Scale: **{scale}** ({note}).", ""]
+    say = Wording(wording_path)
+    out = ["# Very Small Language Models, reproduced", "", say("intro"), "", f"Scale: **{scale}** ({note}).", ""]
     out += [parts["findings"], parts["glance"], *glossary(texts.get("glossary") or {})]
     out += [f"![Every cell with an original value: ours against the original's]({os.path.relpath(summary, md_dir)})",
-            "", "*Every cell with an original value: ours against the original's, coloured by the row's verdict "
-            "(logit and log axes; bars: 90 % intervals of our means; grey band: within the equivalence margin "
-            "×2; hollow squares: below the original's budget; triangles: clipped at the axis). Drawn by the "
-            "`summary` rule (`workflow/scripts/summary.py`).*", "", "[TOC]", ""]
+            "", say("summary_caption"), "", "[TOC]", ""]
     sections: dict[str, list[str]] = {}
     for name, e in experiments.items():
         table = read_text(table_files[name])

@@ -13,7 +13,7 @@ from . import __version__
 from .config import load, read_config
 from .files import MAX_TEXT_BYTES, FileError, atomic_write, read_text
 from .keys import ConfigError, help_text
-from .paths import OUTPUTS, PLAN, SECTIONS, VERDICTS, root_of
+from .paths import OUTPUTS, PLAN, SECTIONS, VERDICTS, WORDING, root_of
 from .settings import (
     COMMON_DEFAULTS,
     EXEC_KEYS,
@@ -183,7 +183,7 @@ def cmd_draft(a) -> None:
     scale = a.scale or config["scale"]
     out = output_folder(Path(a.out), root, "the draft", "draft")
     experiments = load(config, scale=scale, root=root)
-    judged = judge_all(experiments, root / VERDICTS, root / PLAN, root)
+    judged = judge_all(experiments, root / VERDICTS, root / PLAN, root / WORDING, root)
     write_judged(out / "judged.json", judged)
     table_files, plots = {}, {}
     for name, e in experiments.items():
@@ -194,7 +194,8 @@ def cmd_draft(a) -> None:
     receptive_field_figure(out / "plots" / "receptive-field.png")
     summary_figure(judged["points"], judged["margin"], out / "plots" / "summary.png", out / "plots" / "summary.svg")
     write_article(experiments, scale, config["scales"][scale].get("note", ""), out / "article.md",
-                  out / "article.html", root / SECTIONS, out / "judged.json", table_files, plots,
+                  out / "article.html", root / SECTIONS, root / WORDING, out / "judged.json", table_files,
+                  plots,
                   out / "plots" / "receptive-field.png", out / "plots" / "summary.png", root)
     print(f"draft written to {out / 'article.md'} and {out / 'article.html'}")
 

@@ -18,7 +18,8 @@ from .files import FileError, read_json
 from .paths import ORIGINAL_RUNS_DIR
 from .plan_rule import Plan, trials_by_seed
 from .rundir import load_result
-from .verdicts import LOSS, ROW_VERDICTS, Judge, distinct_cells, identity
+from .verdicts import FAITHFUL, LOSS, ROW_VERDICTS, Judge, distinct_cells, identity
+from .wording import Wording
 
 MAX_FILE = 1_000_000  # bytes read from one file of an original-trainer run
 
@@ -145,6 +146,7 @@ def trainer_comparison(runs: list[OriginalRun], judge: Judge, rows_by_exp: dict)
         want = _entry_settings(run.entry)
         found = next(((name, r) for name, rows in rows_by_exp.items() for r in rows
                       if r.settings["task"] == "selcopy" and not any(r.settings.get("attn") or [])
+                      and r.settings["precision"] == FAITHFUL
                       and r.settings["samples"] == r.cell.original_samples
                       and all(r.settings.get(k) == v for k, v in want.items())), None)
         if found is None:
@@ -220,14 +222,69 @@ def lucky_lines(plan: Plan, here: list[dict]) -> list[str]:
     return out
 
 
+def arms(rows_by_exp: dict, table: str, where: dict, metric: str) -> dict[str, dict[str, float]]:
+    """precision -> run key -> `metric`, over every table's rows of the cell of `table` that
+    matches `where`, at any precision (a cell shown in two tables counts once: by run key)."""
+    base = next((r for r in rows_by_exp.get(table, []) if r.settings["precision"] == FAITHFUL
+                 and all(k in r.settings and matches(r.settings, k, v) for k, v in where.items())), None)
+    out: dict[str, dict[str, float]] = {}
+    for rows in rows_by_exp.values():
+        for r in rows:
+            if base and identity(dict(r.settings, precision=FAITHFUL)) == identity(base.settings):
+                out.setdefault(r.settings["precision"], {}).update(zip(r.done_keys, r.metric(metric)))
+    return out
+
+
+@dataclass
+class ArmTest:
+    """The TF32 arm against the fp32 one: both arms' values, the ratio of their geometric means and
+    the two-sided Mann-Whitney U p (None below two runs an arm)."""
+    tf32: list[float]
+    fp32: list[float]
+
+    @property
+    def ratio(self) -> float:
+        return geo(self.tf32) / geo(self.fp32)
+
+    @property
+    def p(self) -> float | None:
+        if min(len(self.tf32), len(self.fp32)) < 2:
+            return None
+        return float(stats.mannwhitneyu(self.tf32, self.fp32, alternative="two-sided").pvalue)
+
+
+def tf32_test(plan: Plan, rows_by_exp: dict) -> ArmTest | None:
+    """The plan's TF32 test on the runs that exist (each arm's seeds 1 to the plan's number)."""
+    test = plan.tests.get("tf32")
+    if not test:
+        return None
+    where = {k: v for k, v in test["cell"].items() if k != "table"}
+    found = {p: sorted(v.values()) for p, v in arms(rows_by_exp, test["cell"]["table"], where, test["metric"]).items()}
+    return ArmTest(found.get("tf32", []), found.get("fp32", [])) if found.get("tf32") else None
+
+
+def tf32_sentence(plan: Plan, found: ArmTest | None) -> str:
+    """What the TF32 arm shows so far, or that it has no runs; decided once both arms are complete."""
+    want = plan.tests["tf32"]["runs"]
+    if found is None:
+        return f"none of its {want['tf32']} tf32 runs are in yet"
+    text = (f"{len(found.tf32)} of {want['tf32']} tf32 runs beside {len(found.fp32)} fp32 ones; tf32 over fp32 "
+            f"×{found.ratio:.3g} (geometric means, {geo(found.tf32):.3g} against {geo(found.fp32):.3g})")
+    if found.p is None:
+        return text
+    alpha = plan.tests["tf32"]["alpha"]
+    if len(found.tf32) >= want["tf32"] and len(found.fp32) >= want["fp32"]:
+        verdict = "the arms differ" if found.p < alpha else "no difference between the arms"
+        return text + f", Mann-Whitney U p = {found.p:.2g} against α {alpha:g}: {verdict}"
+    return text + f", Mann-Whitney U p = {found.p:.2g} so far (not tested until both arms are complete)"
+
+
 def pending_tests(plan: Plan, rows_by_exp: dict, runs: list[OriginalRun]) -> list[str]:
-    """The plan's TF32 and S2-T8 trainer tests: the runs each has of those it needs."""
+    """The plan's TF32 and S2-T8 trainer tests: what each shows, or the runs it still needs."""
     out = []
     tf32 = plan.tests.get("tf32")
     if tf32:
-        have = sum(r.trials for rows in rows_by_exp.values() for r in rows if r.settings.get("precision") == "tf32")
-        out.append(f"- TF32 arm ({tf32['question']}): {have} of its {tf32['runs']['tf32']} tf32 runs are in"
-                   + ("; not tested yet." if have < tf32["runs"]["tf32"] else "."))
+        out.append(f"- TF32 arm ({tf32['question']}): {tf32_sentence(plan, tf32_test(plan, rows_by_exp))}.")
     s2 = plan.tests.get("S2-T8 trainer")
     if s2:
         have = sum("attn" in r.entry for r in runs)
@@ -236,12 +293,8 @@ def pending_tests(plan: Plan, rows_by_exp: dict, runs: list[OriginalRun]) -> lis
     return ["#### The plan's other tests", "", *out, ""] if out else []
 
 
-def shift_lines(shifts: dict[str, Shift]) -> list[str]:
-    out = ["### The equal-budget shift", "",
-           "Our validation loss over the original's, per distinct cell at the original budget (mean of the log "
-           "losses of each side), apart for the cells whose original is one run and those whose original is a "
-           "mean of several trials. Seed 1 is the seed of every one-trial cell; where a cell has later seeds "
-           "too, seed 1 alone and the later seeds are compared with the original apart.", "",
+def shift_lines(shifts: dict[str, Shift], say: Wording) -> list[str]:
+    out = ["### The equal-budget shift", "", say("shift"), "",
            "| original | cells | ours higher | geometric mean | Wilcoxon p | seed 1 alone | seeds ≥ 2 | by table |",
            "|---|---|---|---|---|---|---|---|"]
     for group, s in shifts.items():
@@ -252,40 +305,26 @@ def shift_lines(shifts: dict[str, Shift]) -> list[str]:
     return out + [""]
 
 
-def discussion(claims: list[Claim], judge: Judge, rows_by_exp: dict, plan: Plan, root: Path) -> list[str]:
+def discussion(claims: list[Claim], judge: Judge, rows_by_exp: dict, plan: Plan, say: Wording,
+               root: Path) -> list[str]:
     """The 'How sure we can be' section: rules, noise, verdict counts, the stopping rule, the shift,
     the original's trainer here, the plan's tests, and the claims' undecided and failed conditions."""
     rules = judge.rules
     out = ["## How sure we can be", "",
-           "Every verdict is computed by the rules of `workflow/verdicts.yaml`: error rates on the logit scale, "
-           f"losses on the log scale, {rules.level:.0%} intervals. The noise is our own: a cell with at least "
-           f"{rules.own_sd} trials uses its own standard deviation, any other the pooled one of our cells of its "
-           "task, metric and regime (below). Against an original of one run a row is *consistent* when the "
-           "original's value lies inside our prediction interval for one new trial and *inconsistent* when "
-           "outside; against an original mean of several trials it is *reproduced* when the interval of the "
-           f"difference lies inside ×{math.exp(-rules.margin):.2g}-×{math.exp(rules.margin):.2g} (odds or loss), "
-           "*not reproduced* when wholly outside, *undecided* otherwise. Each row states the smallest factor its "
-           f"trial counts could detect. A cell with a trial beyond {rules.bimodal_sds:g} pooled sds of its mean "
-           f"is read by the count of trials below {rules.solved:g} % error (Wilson interval). "
-           f"{_sentence(rules.text['seeds'])}", "", *noise_lines(judge), ""]
+           say("how_sure", level=f"{rules.level:.0%}", own_sd=rules.own_sd, margin_low=f"{math.exp(-rules.margin):.2g}",
+               margin_high=f"{math.exp(rules.margin):.2g}", bimodal_sds=f"{rules.bimodal_sds:g}",
+               solved=f"{rules.solved:g}", seeds=_sentence(rules.text["seeds"])), "", *noise_lines(judge), ""]
     counts = cell_verdicts(judge, rows_by_exp)
-    out += ["Distinct cells at the original budget with an original value (sample error where the original "
-            "reports it, else loss):", "", "| original | " + " | ".join(ROW_VERDICTS) + " |",
+    out += [say("cell_counts"), "", "| original | " + " | ".join(ROW_VERDICTS) + " |",
             "|---|" + "---|" * len(ROW_VERDICTS)]
     out += [f"| {g} | " + " | ".join(str(counts[g][v]) for v in ROW_VERDICTS) + " |" for g in counts] + [""]
     out += plan_lines(claims, plan, root)
-    out += shift_lines(shift(judge, rows_by_exp))
+    out += shift_lines(shift(judge, rows_by_exp), say)
     here = trainer_comparison(original_runs(root), judge, rows_by_exp)
     if here:
         cpus = ", ".join(sorted(set().union(*(c["cpus"] for c in here))))
         out += ["### The original's own trainer, run here", "",
-                "The original's code end to end (its yml, runner, data class, model and trainer at "
-                f"{', '.join(sorted({c['commit'] for c in here}))}; `tests/original/train_original_trainer.py`), "
-                f"seeded as listed, one thread on {cpus}, beside our runs of the same cell (every trial; our "
-                "trial k is seed k) and the original's reported value (validation loss). Both codes are given the "
-                "same seed number; where their runs of one seed stay closer to each other than the seeds differ "
-                "among themselves, the same-seed ratio is a paired comparison, and where they drift apart over the "
-                "million samples, the two runs are as good as independent:", "",
+                say("trainer", commits=", ".join(sorted({c["commit"] for c in here})), cpus=cpus), "",
                 "| cell | original's code here (seeds) | geometric mean | ours (vslm) | geometric mean | reported | "
                 "ours ÷ original's code, same seed |", "|---|---|---|---|---|---|---|"]
         for c in here:

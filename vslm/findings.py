@@ -8,9 +8,19 @@ from collections import Counter
 from pathlib import Path
 
 from .claims import Claim
-from .discussion import cell_verdicts, lucky_rank, nearer, original_runs, shift, trainer_comparison
+from .discussion import (
+    cell_verdicts,
+    lucky_rank,
+    nearer,
+    original_runs,
+    shift,
+    tf32_sentence,
+    tf32_test,
+    trainer_comparison,
+)
 from .plan_rule import Plan
 from .verdicts import CONSISTENT, FAILS, HOLDS, INCONSISTENT, NOT_REPRODUCED, REPRODUCED, UNDECIDED, Judge
+from .wording import Wording
 
 
 def cell(text: str) -> str:
@@ -51,11 +61,15 @@ def findings(claims: list[Claim], judge: Judge, rows: dict, plan: Plan, root: Pa
                    f"{len(near)} of {len(here)} cells. The reported value's rank among all CPU runs of its cell "
                    f"(ours and its code's; 1 = the lowest loss): {'; '.join(ranks)} "
                    "([the trainer](#the-originals-own-trainer-run-here)).")
-    for group, s in shift(judge, rows).items():
-        out.append(f"- **The shift, {group} originals.** Our validation loss is higher in {s.worse} of {s.cells} "
-                   f"cells, ×{s.geomean:.3g} geometric mean (Wilcoxon p = {s.p:.2g})" +
-                   (f"; seed 1 alone ×{s.seed1:.3g}, seeds ≥ 2 ×{s.later:.3g} over the {s.paired} cells with both"
-                    if s.paired else "") + " ([the shift](#the-equal-budget-shift)).")
+    out.append("- **The shift.** Our validation loss against the original's: " + "; ".join(
+        f"{group} originals, higher in {s.worse} of {s.cells} cells, ×{s.geomean:.3g} geometric mean (Wilcoxon "
+        f"p = {s.p:.2g})" + (f", seed 1 alone ×{s.seed1:.3g}, seeds ≥ 2 ×{s.later:.3g} over the {s.paired} cells "
+                             "with both" if s.paired else "") for group, s in shift(judge, rows).items())
+        + " ([the shift](#the-equal-budget-shift)).")
+    if "tf32" in plan.tests:
+        table = plan.tests["tf32"]["cell"]["table"]
+        out.append(f"- **The platform test** (TF32 convolutions, the original's CUDA default, on {table}'s dilated "
+                   f"cell): {tf32_sentence(plan, tf32_test(plan, rows))} ([the plan's tests](#the-plans-other-tests)).")
     planned = [c for c in claims if c.number in plan.conditions and c.conditions]
     if planned:
         out.append("- **The stopping rule** (`workflow/plan.yaml`): " + "; ".join(
@@ -72,12 +86,9 @@ def numbers_cell(c: Claim) -> str:
     return "; ".join(str(n) for n in c.numbers)
 
 
-def claims_glance(claims: list[Claim]) -> list[str]:
-    out = ["## The claims at a glance", "",
-           "✓ holds, ✗ fails, ? undecided. Ours: the mean on the transformed scale (logit for errors, log for "
-           "losses), back-transformed, with its 90 % interval [low, high] and n, our trials of the cell; the "
-           "original's value with n, its trials. *Old rule*: the verdict under the rule before its last change.",
-           "", "| # | claim | holds | old rule | rule | ours [90 % interval] (n) and the original's (n) | reproduced |",
+def claims_glance(claims: list[Claim], say: Wording) -> list[str]:
+    out = ["## The claims at a glance", "", say("glance_legend"), "",
+           "| # | claim | holds | old rule | rule | ours [90 % interval] (n) and the original's (n) | reproduced |",
            "|---|---|---|---|---|---|---|"]
     out += ["| " + " | ".join(cell(v) for v in (
         c.number, c.text, f"{c.mark} {c.verdict}", c.old_verdict or "", c.rule, numbers_cell(c) or "–",

@@ -17,6 +17,7 @@ from .rows import Row, build_rows
 from .summary import summary_points
 from .tables import Table, row_id
 from .verdicts import Comparison, Judge, Rules, ratio
+from .wording import Wording
 
 SHORT = {"validation_sample_error%": "sample", "validation_mask_error%": "mask", "validation_loss": "loss",
          "train_sample_error%": "train sample"}
@@ -54,12 +55,13 @@ def judge_tables(experiments: dict, rows_by_exp: dict, rules: Rules) -> tuple[Ju
     return judge, tables
 
 
-def judge_all(experiments: dict, verdicts_path: Path, plan_path: Path, root: Path = Path(".")) -> dict:
+def judge_all(experiments: dict, verdicts_path: Path, plan_path: Path, wording_path: Path,
+              root: Path = Path(".")) -> dict:
     """What results/judged.json holds: per table, per row id, the verdict; the noise pools; the summary
     figure's points; and the article's judged parts (markdown)."""
     rows = {name: build_rows(e, root) for name, e in experiments.items()}
     judge, tables = judge_tables(experiments, rows, Rules.load(verdicts_path))
-    plan = Plan.load(plan_path)
+    plan, say = Plan.load(plan_path), Wording(wording_path)
     claims = check_claims(Context(rows, judge, plan))
     sections = {}
     for c in claims:
@@ -73,9 +75,9 @@ def judge_all(experiments: dict, verdicts_path: Path, plan_path: Path, root: Pat
         "claims": [{"number": c.number, "verdict": c.verdict, "old rule": c.old_verdict} for c in claims],
         "markdown": {
             "findings": "\n".join(findings(claims, judge, rows, plan, root)),
-            "glance": "\n".join(claims_glance(claims)),
+            "glance": "\n".join(claims_glance(claims, say)),
             "sections": {s: "\n".join(claims_table(cs)) for s, cs in sections.items()},
-            "discussion": "\n".join(discussion(claims, judge, rows, plan, root)
+            "discussion": "\n".join(discussion(claims, judge, rows, plan, say, root)
                                     + rule_changes(claims, judge.rules.history)),
         },
     }

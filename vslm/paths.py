@@ -7,6 +7,7 @@ ORIGINAL_RUNS_DIR = "results/original-runs"  # the original's own code, run here
 REFERENCE_DIR = "reference"
 SCHEMA = "workflow/schemas/config.schema.yaml"
 SECTIONS = "workflow/report/sections.yaml"
+WORDING = "workflow/report/text.yaml"  # the fixed prose
 VERDICTS = "workflow/verdicts.yaml"
 PLAN = "workflow/plan.yaml"  # the stopping rule of the trials added to decide claims
 OUTPUTS = ("results", "report")  # the pipeline's committed outputs

@@ -17,7 +17,7 @@ from scipy import stats
 
 from .columns import METRICS
 from .files import read_text
-from .settings import run_key
+from .settings import COMMON_DEFAULTS, run_key
 
 LOSS, SAMPLE = "validation_loss", "validation_sample_error%"
 REPRODUCED, NOT_REPRODUCED, UNDECIDED = "reproduced", "not reproduced", "undecided"
@@ -77,6 +77,8 @@ class Rules:
             return "loss"
         return next(name for name, (lo, hi) in self.regimes.items() if mean <= hi or hi >= 100)
 
+
+FAITHFUL = COMMON_DEFAULTS["precision"]  # the verdicts and the noise rest on runs at the original's arithmetic
 
 def identity(settings: dict) -> str:
     """A cell as itself, whichever table and trial: its run key with the seed left out."""
@@ -188,6 +190,8 @@ class Judge:
         for name, rows in rows_by_exp.items():
             exp = experiments[name]
             for row in rows:
+                if row.settings.get("precision", FAITHFUL) != FAITHFUL:  # another platform's arithmetic (the tf32 arm)
+                    continue
                 ident = identity(row.settings)
                 tasks[ident] = row.settings["task"]
                 for col, vals in row.values.items():

@@ -10,6 +10,7 @@ rule judge:
         original_runs=sorted(glob.glob("results/original-runs/*/snapshot.json")),
         verdicts="workflow/verdicts.yaml",
         plan="workflow/plan.yaml",
+        wording="workflow/report/text.yaml",
     output:
         judged="results/judged.json",
     log:
@@ -112,6 +113,7 @@ rule article:
         summary="results/plots/summary.png",
         judged="results/judged.json",
         sections="workflow/report/sections.yaml",
+        wording="workflow/report/text.yaml",
     output:
         md=report(
             "report/article.md", caption="../report/article.rst", category="Article"

@@ -9,6 +9,7 @@ with logged(snakemake.log[0]):
     experiments = read_records(snakemake.input.experiments)
     article = read_json(snakemake.input.spec)
     write_article(experiments, article["scale"], article["note"], snakemake.output.md, snakemake.output.html,
-                  snakemake.input.sections, snakemake.input.judged, dict(zip(experiments, snakemake.input.tables)),
+                  snakemake.input.sections, snakemake.input.wording,
+                  snakemake.input.judged, dict(zip(experiments, snakemake.input.tables)),
                   dict(zip(experiments, snakemake.input.plots)), snakemake.input.receptive_field,
                   snakemake.input.summary)

@@ -5,5 +5,6 @@ from vslm.judged import judge_all, write_judged
 from vslm.logs import logged
 
 with logged(snakemake.log[0]):
-    judged = judge_all(read_records(snakemake.input.experiments), snakemake.input.verdicts, snakemake.input.plan)
+    judged = judge_all(read_records(snakemake.input.experiments), snakemake.input.verdicts, snakemake.input.plan,
+                       snakemake.input.wording)
     write_judged(snakemake.output.judged, judged)
