@@ -20,6 +20,7 @@ from .experiments import all_runs, cell_label
 from .files import atomic_write, read_text
 from .judged import read_judged
 from .paths import RUNS_DIR
+from .reference import reference_names
 from .rows import Row, build_rows, original_place
 from .rundir import load_result
 from .settings import format_samples
@@ -61,8 +62,9 @@ def budget_line(table: Table) -> str:
     ours = Counter(format_samples(r.settings["samples"]) for r in rows)
     trials = Counter(len(c.runs) for c in exp.cells)
     original = Counter(format_samples(c.original_samples) for c in exp.cells)
-    return (f"*Ours: {_counts(ours)} samples × {_counts(trials)} trial(s) per cell; original: "
-            f"{_counts(original)} × {exp.original_trials}.*")
+    theirs = f"original: {_counts(original)} × {exp.original_trials}" if reference_names(exp.spec) else \
+        "no table of the original's"
+    return f"*Ours: {_counts(ours)} samples × {_counts(trials)} trial(s) per cell; {theirs}.*"
 
 
 def summary_line(table: Table) -> str:
