@@ -151,7 +151,3 @@ class Table:
 def row_id(row: Row) -> str:
     """A row's name in the judging job's file: its first run key (rows of one table differ in it)."""
     return row.keys[0]
-
-
-def rows_by_name(tables: dict[str, Table]) -> dict[str, list[Row]]:
-    return {name: t.rows for name, t in tables.items()}
