@@ -184,6 +184,7 @@ def test_non_editable_install_runs_the_pipeline(tmp_path):
     pretend_built(work)
     for out in ("results/tables", "results/plots", "report"):
         shutil.rmtree(work / out)
+    (work / "results" / "judged.json").unlink()  # the judging job runs too
     env = {**clean, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
     out = subprocess.run([venv / "bin" / "python", "-m", "snakemake", "--cores", "2"], cwd=work, env=env,
                          capture_output=True, text=True, timeout=600)
