@@ -8,6 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from vslm.columns import LABELS, label
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = (ROOT / "report" / "article.md").read_text()
 CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text())
@@ -90,7 +92,7 @@ def test_draft_markers_follow_the_runs():
 def test_first_below_samples_match_the_curves():
     """S2-T4's sentence on when each model first fell below its threshold, against curve.csv."""
     (col, threshold), = CONFIG["experiments"]["S2-T4"]["first_below"].items()
-    sentence = re.search(rf"first validation with {re.escape(col)} below {threshold:g}: (.*)\.", section("S2-T4:"))
+    sentence = re.search(rf"first validation with {re.escape(label(col))} below {threshold:g}: (.*)\.", section("S2-T4:"))
     stated = [part.rsplit(": ", 1)[1] for part in sentence.group(1).split("; ")]
     expected = []
     for keys in run_keys("S2-T4"):
@@ -106,21 +108,22 @@ def test_first_below_samples_match_the_curves():
 
 def test_the_original_trainer_table_shows_the_runs_it_names():
     """Each value of the original's code run here is a snapshot.json of results/original-runs, each
-    of ours a finished run's validation loss."""
+    of ours a finished run's value, on the metric the row names."""
     if "### The original's own trainer, run here" not in ARTICLE:
         assert not list((ROOT / "results" / "original-runs").glob("*/snapshot.json"))
         return
     table = section("The original's own trainer, run here")
-    rows = [line.split("|")[1:-1] for line in table.splitlines() if line.startswith("| S1-")]
-    here = {f"{json.loads(p.read_text())['validation_loss']:.3g}"
-            for p in (ROOT / "results" / "original-runs").glob("*/snapshot.json")}
-    ours = {f"{json.loads(p.read_text())['metrics']['validation_loss']:.3g}"
-            for p in (ROOT / "results" / "runs").glob("*/metrics.json")
-            if json.loads(p.read_text())["status"] == "done"}
+    rows = [line.split("|")[1:-1] for line in table.splitlines() if re.match(r"\| [A-Z]\d?-T\d+ ", line)]
+    snapshots = [json.loads(p.read_text()) for p in (ROOT / "results" / "original-runs").glob("*/snapshot.json")]
+    runs = [json.loads(p.read_text())["metrics"] for p in (ROOT / "results" / "runs").glob("*/metrics.json")
+            if json.loads(p.read_text())["status"] == "done"]
     assert rows
     for row in rows:
-        assert set(row[1].split(" (")[0].strip().split(", ")) <= here
-        assert set(row[3].strip().split(", ")) <= ours
+        metric = {label(m): m for m in LABELS}[row[1].strip()]
+        here = {f"{s['scalars'][metric]['value']:.3g}" for s in snapshots if metric in s["scalars"]}
+        ours = {f"{r[metric]:.3g}" for r in runs}
+        assert set(row[2].split(" (")[0].strip().split(", ")) <= here
+        assert set(row[4].strip().split(", ")) <= ours
     machines = re.search(r"one thread on (.+?), beside our runs", table).group(1)
     for p in (ROOT / "results" / "original-runs").glob("*/provenance.json"):
         assert json.loads(p.read_text())["cpu"] in machines, p.parent.name

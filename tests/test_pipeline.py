@@ -119,7 +119,7 @@ def test_table_means_std_pending_and_reference(tmp_path):
     assert frame.loc["elu+1", "status"] == "done"
     assert frame.loc["dpfp", "status"] == "5 pending" and frame.loc["dpfp", "validation_sample_error%"] == ""
     assert place_line(Table(exp, rows)) == ("The original's value among our trials (min to max), "
-                                            "validation_sample_error%: below ours in 1 of 1 rows (attnact=elu+1).")
+                                            "sample error %: below ours in 1 of 1 rows (attnact=elu+1).")
 
 
 def test_original_place_only_where_the_original_has_a_value(tmp_path):

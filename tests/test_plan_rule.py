@@ -8,11 +8,12 @@ import pytest
 from scipy import stats
 
 from vslm.claims import SAMPLE, Context, check_claims
-from vslm.discussion import Rank, tf32_sentence, tf32_test
+from vslm.discussion import tf32_sentence, tf32_test
 from vslm.experiments import Cell, Experiment, Run
 from vslm.plan_rule import Plan, judge_condition, pocock_alpha
 from vslm.rows import Row
 from vslm.settings import resolve
+from vslm.trainer_runs import Rank
 from vslm.verdicts import FAILS, HOLDS, UNDECIDED, Judge, Rules
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,7 @@ import markdown
 import yaml
 from tabulate import tabulate
 
-from .columns import METRICS
+from .columns import METRICS, label
 from .curves import first_below
 from .experiments import all_runs, cell_label
 from .files import atomic_write, read_text
@@ -76,7 +76,8 @@ def summary_line(table: Table) -> str:
     judged = Counter(v for _, v in verdicts if v in ROW_VERDICTS)
     if not judged and not below:
         return ""
-    text = (f"Verdicts ({', '.join(cols)}; rows at the original budget, each from all our trials of its cell): " +
+    text = (f"Verdicts ({', '.join(map(label, cols))}; rows at the original budget, each from all our trials of "
+            "its cell): " +
             ", ".join(f"{judged[v]} {v}" for v in ROW_VERDICTS if judged[v]))
     for word in (INCONSISTENT, NOT_REPRODUCED):
         missed = [cell_label_row(r) for r, v in verdicts if v == word]
@@ -96,7 +97,7 @@ def place_line(table: Table) -> str:
             if place := original_place(r.original.get(col, float("nan")), r.values.get(col, [])):
                 places.setdefault(place, []).append(cell_label(r.cell))
         if places:
-            sentences.append(f"{col}: " + "; ".join(
+            sentences.append(f"{label(col)}: " + "; ".join(
                 f"{place} in {len(labels)} of {sum(map(len, places.values()))} rows ({', '.join(labels)})"
                 for place, labels in sorted(places.items())))
     return "The original's value among our trials (min to max), " + "; ".join(sentences) + "." if sentences else ""
@@ -115,7 +116,7 @@ def first_below_line(table: Table, root: Path) -> str:
                 cells.append(f"{cell_label(r.cell)}: " + " / ".join(
                     format_samples(n) if n else f"not by {budget}" for n in found))
         if cells:
-            sentences.append(f"Training samples at the first validation with {col} below {threshold:g}: "
+            sentences.append(f"Training samples at the first validation with {label(col)} below {threshold:g}: "
                              + "; ".join(cells) + ".")
     return " ".join(sentences)
 

@@ -14,6 +14,9 @@ METRICS = {
     "train time (minutes)": ("train_time_s", 1 / 60),
     "throughput": ("throughput", 1),
 }
+# a metric's name for reading (the tables' CSVs keep the original's column names)
+LABELS = {"validation_loss": "validation loss", "validation_mask_error%": "mask error %",
+          "validation_sample_error%": "sample error %", "train_sample_error%": "train sample error %"}
 NO_REFERENCE = ("train time (minutes)", "throughput")  # hardware-specific: not compared
 SETTING_ALIASES = {"dilation": "dil", "trial": "seed"}
 PER_LAYER = ("dil", "attn")
@@ -30,3 +33,11 @@ def metric_columns(exp) -> list[str]:
 def cell_value(col: str, settings: dict):
     """A setting column's value in resolved settings."""
     return settings[SETTING_ALIASES.get(col, col)]
+
+
+def label(name: str) -> str:
+    """A column or metrics.json key as the article prints it: 'validation_mask_error% (original)'
+    -> 'mask error % (original)'; a name without a label is kept."""
+    base, sep, rest = name.partition(" (")
+    key = METRICS[base][0] if base in METRICS else base
+    return LABELS.get(key, base) + sep + rest

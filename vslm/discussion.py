@@ -13,15 +13,12 @@ import numpy as np
 from scipy import stats
 
 from .claims import Claim, matches
-from .experiments import cell_label
-from .files import FileError, read_json
-from .paths import ORIGINAL_RUNS_DIR
+from .columns import label
 from .plan_rule import Plan, trials_by_seed
 from .rundir import load_result
+from .trainer_runs import geo, lucky_rank, nearer, original_runs, trainer_comparison
 from .verdicts import FAITHFUL, LOSS, ROW_VERDICTS, Judge, distinct_cells, identity
 from .wording import Wording
-
-MAX_FILE = 1_000_000  # bytes read from one file of an original-trainer run
 
 
 @dataclass
@@ -70,44 +67,6 @@ def shift(judge: Judge, rows_by_exp: dict) -> dict[str, Shift]:
     return out
 
 
-@dataclass
-class OriginalRun:
-    """One run of the original's own code on this machine (tests/original/train_original_trainer.py)."""
-    name: str
-    entry: dict  # the original's matrix entry (its settings)
-    seed: int
-    loss: float
-    mask_error: float
-    commit: str
-    cpu: str
-
-
-def original_runs(root: Path) -> list[OriginalRun]:
-    """The finished original-trainer runs under results/original-runs; an unreadable one is skipped
-    with its name in the returned list's place (never raises on a bad file)."""
-    out = []
-    for folder in sorted(Path(root, ORIGINAL_RUNS_DIR).glob("*/")):
-        try:
-            prov = read_json(folder / "provenance.json", MAX_FILE)
-            snap = read_json(folder / "snapshot.json", MAX_FILE)
-            loss = float(snap["validation_loss"])
-            mask = float(snap["scalars"]["validation_mask_error%"]["value"])
-        except (OSError, ValueError, KeyError, TypeError, FileError):
-            continue
-        if math.isfinite(loss):
-            out.append(OriginalRun(folder.name, prov["matrix_entry"], int(prov["seed"]), loss, mask,
-                                   prov["code"], prov.get("cpu", "")))
-    return out
-
-
-def _entry_settings(entry: dict) -> dict:
-    """The vslm settings an original S1 matrix entry names."""
-    dil = entry.get("dil", 1)
-    return {"l": int(entry["l"]), "ch": int(entry["ch"]), "ks": int(entry["ks"]), "nitem": int(entry["nitem"]),
-            "area": int(entry["area"]),
-            "dil": [int(x) for x in (dil if isinstance(dil, list) else [dil] * int(entry["l"]))]}
-
-
 def cell_verdicts(judge: Judge, rows_by_exp: dict) -> dict[str, Counter]:
     """The distinct cells at the original budget with an original value, counted by verdict (on
     sample error where the original reports it, else loss), by whether the original is one run."""
@@ -117,58 +76,6 @@ def cell_verdicts(judge: Judge, rows_by_exp: dict) -> dict[str, Counter]:
         if r.settings["samples"] >= r.cell.original_samples and found:
             counts[GROUPS[found[-1].original.n > 1]][found[-1].verdict] += 1
     return counts
-
-
-@dataclass
-class Rank:
-    """Where a reported value sits among n runs: k of them at or below it; if it were one more draw
-    of the same runs its rank would be uniform on 1..n+1, so P(a rank this low) = (k + 1) / (n + 1)."""
-    k: int
-    n: int
-
-    @property
-    def p(self) -> float:
-        return (self.k + 1) / (self.n + 1)
-
-
-def lucky_rank(cell: dict) -> Rank | None:
-    """The reported one-run value's rank among all CPU runs of its cell (ours and the original's code)."""
-    runs = list(cell["ours"]) + list(cell["here"])
-    if len(cell["reported"]) != 1 or not runs:
-        return None
-    return Rank(sum(v <= cell["reported"][0] for v in runs), len(runs))
-
-
-def trainer_comparison(runs: list[OriginalRun], judge: Judge, rows_by_exp: dict) -> list[dict]:
-    """Per cell the original's code ran here: its runs, ours (same cell, every trial) and the reported value."""
-    cells: dict[str, dict] = {}
-    for run in runs:
-        want = _entry_settings(run.entry)
-        found = next(((name, r) for name, rows in rows_by_exp.items() for r in rows
-                      if r.settings["task"] == "selcopy" and not any(r.settings.get("attn") or [])
-                      and r.settings["precision"] == FAITHFUL
-                      and r.settings["samples"] == r.cell.original_samples
-                      and all(r.settings.get(k) == v for k, v in want.items())), None)
-        if found is None:
-            continue
-        name, row = found
-        ident = identity(row.settings)
-        cell = cells.setdefault(ident, {"label": f"{name} {cell_label(row.cell)}", "runs": [], "row": row})
-        cell["runs"].append(run)
-    out = []
-    for ident, cell in cells.items():
-        ours = judge.ours.get((ident, LOSS))
-        orig = judge.original.get((ident, LOSS))
-        theirs = sorted(cell["runs"], key=lambda r: r.seed)
-        row = cell["row"]
-        seed_of = {run.key: run.settings["seed"] for run in row.cell.runs}
-        by_seed = {seed_of[k]: v for k, v in zip(row.done_keys, row.metric(LOSS))}
-        out.append({"label": cell["label"], "settings": row.settings,
-                    "here": [r.loss for r in theirs], "seeds": [r.seed for r in theirs],
-                    "paired": [by_seed[r.seed] / r.loss for r in theirs if r.seed in by_seed and r.loss > 0],
-                    "ours": ours.raw if ours else [], "reported": orig.raw if orig else [],
-                    "commit": theirs[0].commit.split("@")[-1][:7], "cpus": {r.cpu for r in theirs}})
-    return out
 
 
 def _count(n: int, unit: str) -> str:
@@ -181,14 +88,10 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-def geo(values) -> float:
-    return math.exp(float(np.mean(np.log(values)))) if len(values) else math.nan
-
-
 def noise_lines(judge: Judge) -> list[str]:
     out = ["| task | metric | regime | sd (transformed scale) | degrees of freedom |", "|---|---|---|---|---|"]
     for (task, metric, regime), (sd, df) in sorted(judge.pools.items(), key=lambda kv: tuple(map(str, kv[0]))):
-        out.append(f"| {task} | {metric} | {regime or 'all'} | {sd:.3g} | {df} |")
+        out.append(f"| {task} | {label(metric)} | {regime or 'all'} | {sd:.3g} | {df} |")
     return out
 
 
@@ -206,8 +109,7 @@ def lucky_lines(plan: Plan, here: list[dict]) -> list[str]:
     out.append("")
     if test:
         want = test["runs"]
-        where = {k: v for k, v in test["cell"].items() if k != "table"}
-        cell = next((c for c in here if all(matches(c["settings"], k, v) for k, v in where.items())), None)
+        cell = plan_cell(test, here)
         have = (len(cell["ours"]), len(cell["here"])) if cell else (0, 0)
         r = lucky_rank(cell) if cell else None
         if have[0] >= want["ours"] and have[1] >= want["original_trainer"] and r:
@@ -279,7 +181,13 @@ def tf32_sentence(plan: Plan, found: ArmTest | None) -> str:
     return text + f", Mann-Whitney U p = {found.p:.2g} so far (not tested until both arms are complete)"
 
 
-def pending_tests(plan: Plan, rows_by_exp: dict, runs: list[OriginalRun]) -> list[str]:
+def plan_cell(test: dict, here: list[dict]) -> dict | None:
+    """The cell of `here` (trainer_comparison's) that a plan test names."""
+    where = {k: v for k, v in test["cell"].items() if k != "table"}
+    return next((c for c in here if all(matches(c["settings"], k, v) for k, v in where.items())), None)
+
+
+def pending_tests(plan: Plan, rows_by_exp: dict, here: list[dict]) -> list[str]:
     """The plan's TF32 and S2-T8 trainer tests: what each shows, or the runs it still needs."""
     out = []
     tf32 = plan.tests.get("tf32")
@@ -287,9 +195,13 @@ def pending_tests(plan: Plan, rows_by_exp: dict, runs: list[OriginalRun]) -> lis
         out.append(f"- TF32 arm ({tf32['question']}): {tf32_sentence(plan, tf32_test(plan, rows_by_exp))}.")
     s2 = plan.tests.get("S2-T8 trainer")
     if s2:
-        have = sum("attn" in r.entry for r in runs)
-        out.append(f"- The original's trainer on S2-T8 `{s2['cell']['attn']}`: {have} of its "
-                   f"{s2['runs']['original_trainer']} runs are in.")
+        cell, want = plan_cell(s2, here), s2["runs"]["original_trainer"]
+        have = len(cell["here"]) if cell else 0
+        text = (f"- The original's trainer on S2-T8 `{s2['cell']['attn']}` ({s2['question']}): {have} of its "
+                f"{want} runs are in")
+        if cell and have >= want:
+            text += "; " + _trainer_reading([cell]).rstrip(".")
+        out.append(text + ".")
     return ["#### The plan's other tests", "", *out, ""] if out else []
 
 
@@ -324,17 +236,18 @@ def discussion(claims: list[Claim], judge: Judge, rows_by_exp: dict, plan: Plan,
     if here:
         cpus = ", ".join(sorted(set().union(*(c["cpus"] for c in here))))
         out += ["### The original's own trainer, run here", "",
-                say("trainer", commits=", ".join(sorted({c["commit"] for c in here})), cpus=cpus), "",
-                "| cell | original's code here (seeds) | geometric mean | ours (vslm) | geometric mean | reported | "
-                "ours ÷ original's code, same seed |", "|---|---|---|---|---|---|---|"]
+                say("trainer", commits=", ".join(sorted(set().union(*(c["commits"] for c in here)))), cpus=cpus), "",
+                "| cell | metric | original's code here (seeds) | geometric mean | ours (vslm) | geometric mean | "
+                "reported | ours ÷ original's code, same seed |", "|---|---|---|---|---|---|---|---|"]
         for c in here:
             values = lambda vs: ", ".join(f"{v:.3g}" for v in vs)  # noqa: E731
             paired = ", ".join(f"×{v:.3g}" for v in c["paired"])
-            out.append(f"| {c['label']} | {values(c['here'])} ({', '.join(map(str, c['seeds']))}) | "
+            seeds = ", ".join(map(str, c["seeds"]))
+            out.append(f"| {c['label']} | {label(c['metric'])} | {values(c['here'])} ({seeds}) | "
                        f"{geo(c['here']):.3g} | {values(c['ours'])} | {geo(c['ours']):.3g} | {values(c['reported'])} | "
                        f"{paired} |")
         out += ["", _trainer_reading(here), ""] + lucky_lines(plan, here)
-    out += pending_tests(plan, rows_by_exp, original_runs(root))
+    out += pending_tests(plan, rows_by_exp, here)
     out += ["### What the claims rest on", ""]
     for c in claims:
         if not c.conditions:
@@ -393,13 +306,3 @@ def _trainer_reading(cells: list[dict]) -> str:
         parts.append(f"{c['label']}: the original's code here is nearer {which} (×{to_ours:.3g} of "
                      f"ours, ×{to_reported:.3g} of the reported){same_seed}")
     return ("; ".join(parts) + ".") if parts else ""
-
-
-def nearer(cell: dict) -> tuple[float, float, str] | None:
-    """The original's code here over ours and over the reported value (geometric means), and which
-    of the two it is nearer on the log scale; None where a side is missing."""
-    if not (cell["here"] and cell["ours"] and cell["reported"]):
-        return None
-    here = geo(cell["here"])
-    to_ours, to_reported = here / geo(cell["ours"]), here / geo(cell["reported"])
-    return to_ours, to_reported, "ours" if abs(math.log(to_ours)) < abs(math.log(to_reported)) else "the reported value"

@@ -8,17 +8,9 @@ from collections import Counter
 from pathlib import Path
 
 from .claims import Claim
-from .discussion import (
-    cell_verdicts,
-    lucky_rank,
-    nearer,
-    original_runs,
-    shift,
-    tf32_sentence,
-    tf32_test,
-    trainer_comparison,
-)
+from .discussion import cell_verdicts, shift, tf32_sentence, tf32_test
 from .plan_rule import Plan
+from .trainer_runs import lucky_rank, nearer, original_runs, trainer_comparison
 from .verdicts import CONSISTENT, FAILS, HOLDS, INCONSISTENT, NOT_REPRODUCED, REPRODUCED, UNDECIDED, Judge
 from .wording import Wording
 
@@ -59,7 +51,7 @@ def findings(claims: list[Claim], judge: Judge, rows: dict, plan: Plan, root: Pa
         ranks = [f"{c['label']} {r.k + 1} of {r.n + 1} (P = {r.p:.2g})" for c, _ in here if (r := lucky_rank(c))]
         out.append(f"- **The original's own code, run here**, lands nearer our numbers than its reported ones in "
                    f"{len(near)} of {len(here)} cells. The reported value's rank among all CPU runs of its cell "
-                   f"(ours and its code's; 1 = the lowest loss): {'; '.join(ranks)} "
+                   f"(ours and its code's; 1 = the lowest value): {'; '.join(ranks)} "
                    "([the trainer](#the-originals-own-trainer-run-here)).")
     out.append("- **The shift.** Our validation loss against the original's: " + "; ".join(
         f"{group} originals, higher in {s.worse} of {s.cells} cells, ×{s.geomean:.3g} geometric mean (Wilcoxon "

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
-from .columns import METRICS, NO_REFERENCE, metric_columns, setting_columns
+from .columns import METRICS, NO_REFERENCE, label, metric_columns, setting_columns
 from .experiments import Experiment
 from .files import atomic_write
 from .rows import Row
@@ -137,7 +137,8 @@ class Table:
         frame = self.frame() if frame is None else frame
         same = [c for c in setting_columns(self.exp) if len(frame) > 1 and frame[c].nunique() == 1]
         head = ("Same in every row: " + ", ".join(f"{c} {frame[c].iloc[0]}" for c in same) + ".\n\n") if same else ""
-        return head + tabulate(frame.drop(columns=same), headers="keys", tablefmt="github", showindex=False) + "\n"
+        shown = frame.drop(columns=same).rename(columns=label)
+        return head + tabulate(shown, headers="keys", tablefmt="github", showindex=False) + "\n"
 
     def write(self, md_path: Path, csv_path: Path) -> None:
         """The markdown table and the CSV (the table and the run details)."""

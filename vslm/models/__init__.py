@@ -1,6 +1,8 @@
 """Model registry: one module per model. A model module declares its setting keys (`KEYS`),
 `DEFAULTS`, its `VERSION` stamp, its `MODEL` class (built from exactly its
-keys) and optionally `normalize(settings, raw)`. Adding a model is one module plus its line here."""
+keys) and optionally `normalize(settings, raw)` and `ORIGINAL_KEYS` (the original's matrix keys
+and their names here, to match a run of the original's code to its cell).
+Adding a model is one module plus its line here."""
 from __future__ import annotations
 
 import torch.nn as nn

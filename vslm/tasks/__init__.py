@@ -1,6 +1,7 @@
 """Task registry: one module per task. A task module declares its setting keys (`KEYS`),
 `DEFAULTS`, the keys the validation set may set apart (`VALIDATION_KEYS`), its `VERSION` stamp,
-its generator class (`TASK`) and an independent checker (`split_text`, `solve`). Adding a task is
+its generator class (`TASK`), an independent checker (`split_text`, `solve`) and optionally
+`ORIGINAL_KEYS` (the original's matrix keys and their names here). Adding a task is
 one module plus its line here."""
 from __future__ import annotations
 

@@ -29,6 +29,7 @@ KEYS = keyed(
 DEFAULTS = {"nitem": 26, "len": 5, "nops": 3, "operators": "swap", "format": "tight"}
 VALIDATION_KEYS = ("nitem", "len", "nops", "operators")  # may be set apart for the validation set
 VERSION = 1  # bump when a change alters results: exactly this task's runs retrain
+ORIGINAL_KEYS = {"nitem": "nitem", "len": "len", "nops": "nops", "vnops": "val-nops"}  # the original's matrix keys
 
 OPERATORS = {"all": {">": 1.0, "-": 1 / 3, "+": 1 / 3}, "swap": {">": 1.0}}
 SEPARATORS = {"tight": (":", " "), "loose": (": ", ", ")}  # (after input and program, between ops)

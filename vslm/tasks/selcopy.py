@@ -19,6 +19,7 @@ KEYS = keyed(
 DEFAULTS = {"nitem": 10, "area": 40}
 VALIDATION_KEYS = ("nitem", "area")  # may be set apart for the validation set (val-area=80)
 VERSION = 1  # bump when a change alters results: exactly this task's runs retrain
+ORIGINAL_KEYS = {"nitem": "nitem", "area": "area"}  # the original's matrix keys of this task: their names here
 
 
 class SelectiveCopying(Task):
