@@ -92,7 +92,8 @@ def test_draft_markers_follow_the_runs():
 def test_first_below_samples_match_the_curves():
     """S2-T4's sentence on when each model first fell below its threshold, against curve.csv."""
     (col, threshold), = CONFIG["experiments"]["S2-T4"]["first_below"].items()
-    sentence = re.search(rf"first validation with {re.escape(label(col))} below {threshold:g}: (.*)\.", section("S2-T4:"))
+    sentence = re.search(rf"first validation with {re.escape(label(col))} below {threshold:g}: (.*)\.",
+                         section("S2-T4:"))
     stated = [part.rsplit(": ", 1)[1] for part in sentence.group(1).split("; ")]
     expected = []
     for keys in run_keys("S2-T4"):

@@ -12,14 +12,15 @@ import yaml
 from conftest import copy_pipeline
 from snakemake.utils import validate
 
-from vslm.article import place_line
+from vslm.article import place_line, summary_line
 from vslm.config import check_experiments
 from vslm.experiments import all_runs, load_config
 from vslm.files import write_json
 from vslm.judged import judge_tables
 from vslm.keys import ConfigError
 from vslm.rows import build_rows
-from vslm.tables import VERDICT, Table
+from vslm.rundir import results_at
+from vslm.tables import PARTNER, VERDICT, Table
 from vslm.verdicts import Rules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,6 +121,46 @@ def test_table_means_std_pending_and_reference(tmp_path):
     assert frame.loc["dpfp", "status"] == "5 pending" and frame.loc["dpfp", "validation_sample_error%"] == ""
     assert place_line(Table(exp, rows)) == ("The original's value among our trials (min to max), "
                                             "sample error %: below ours in 1 of 1 rows (attnact=elu+1).")
+
+
+def test_a_per_trial_table_pairs_trials_by_rank_and_counts_cells(tmp_path):
+    """C-T3 shows each trial of ours beside the original's trial of the same rank, with their ratio;
+    the cell's verdict (all its trials, C-T2's too) is stated once per cell, and the count counts cells."""
+    shutil.copytree(ROOT / "reference", tmp_path / "reference")
+    experiments = load_config(config(), scale="claims")
+    exps = {name: experiments[name] for name in ("C-T2", "C-T3")}
+    for cell in exps["C-T2"].cells:
+        for i, (_, _, key) in enumerate(cell.runs):
+            err = 0.4 + 0.15 * i if cell.values["attnact"] == "elu+1" else 2.5 - 0.2 * i
+            write_json(tmp_path / "results" / "runs" / key / "metrics.json", {
+                "run_key": key, "status": "done", "samples": 1000000,
+                "metrics": {"validation_sample_error%": err, "validation_mask_error%": err / 5, "validation_loss": 0.01,
+                            "model_params": 229632, "train_time_s": 60.0, "throughput": 10.0}})
+    rows = {name: build_rows(exp, tmp_path) for name, exp in exps.items()}
+    table = judge_tables(exps, rows, Rules.load(ROOT / "workflow" / "verdicts.yaml"))[1]["C-T3"]
+    frame, col = table.frame(), "validation_sample_error%"
+    assert VERDICT not in frame and len(frame) == 10
+    for r, shown in zip(table.rows, frame[PARTNER]):
+        assert shown.startswith(f"sample ×{r.mean(col) / r.original[col]:.2g}")
+    for cell in exps["C-T3"].cells:
+        pairs = sorted((r.mean(col), r.original[col]) for r in table.rows if r.cell is cell)
+        assert [o for _, o in pairs] == sorted(o for _, o in pairs)  # best beside best
+    line = summary_line(table)
+    counts = re.search(r"all our trials\): (.*?) \(attnact=", line).group(1)
+    assert sum(int(n) for n in re.findall(r"(\d+) [a-z ]+", counts)) == len(exps["C-T3"].cells), line
+    assert all(f"attnact={c.values['attnact']}: " in line for c in exps["C-T3"].cells)
+
+
+def test_rows_read_the_results_a_job_is_handed():
+    """A table, plot or judging job builds its rows from the metrics.json files of its
+    `snakemake.input`: the same rows as from the run directories, and none it was not handed."""
+    exp = load_config(config(), scale="claims")["S1-T4"]
+    paths = [ROOT / "results" / "runs" / r.key / "metrics.json" for c in exp.cells for r in c.runs]
+    handed = build_rows(exp, ROOT, results=results_at(p for p in paths if p.exists()))
+    assert [(r.keys, r.done_keys, r.values) for r in handed] == [(r.keys, r.done_keys, r.values)
+                                                                for r in build_rows(exp, ROOT)]
+    assert any(r.done_keys for r in handed)
+    assert not any(r.done_keys for r in build_rows(exp, ROOT, results={}))
 
 
 def test_original_place_only_where_the_original_has_a_value(tmp_path):

@@ -68,23 +68,26 @@ def budget_line(table: Table) -> str:
 
 
 def summary_line(table: Table) -> str:
-    """The rows' verdicts (workflow/verdicts.yaml) on the columns rows are judged on; rows below the
-    original's budget are listed apart and not counted."""
+    """The cells' verdicts (workflow/verdicts.yaml) on the columns rows are judged on, one per cell
+    (a per-trial table shows a cell in several rows, and states each cell's verdict here); cells
+    below the original's budget are listed apart and not counted."""
     cols = table.judged
-    verdicts = [(r, table.verdict(r)[0]) for r in table.rows if r.trials]
-    below = [r for r, v in verdicts if v == BELOW]
-    judged = Counter(v for _, v in verdicts if v in ROW_VERDICTS)
+    cells = {cell_label_row(r): (r, table.verdict(r)) for r in table.rows if r.trials}
+    below = [c for c, (_, (v, _)) in cells.items() if v == BELOW]
+    judged = Counter(v for _, (v, _) in cells.values() if v in ROW_VERDICTS)
     if not judged and not below:
         return ""
-    text = (f"Verdicts ({', '.join(map(label, cols))}; rows at the original budget, each from all our trials of "
-            "its cell): " +
+    text = (f"Verdicts ({', '.join(map(label, cols))}; cells at the original budget, each from all our trials): " +
             ", ".join(f"{judged[v]} {v}" for v in ROW_VERDICTS if judged[v]))
-    for word in (INCONSISTENT, NOT_REPRODUCED):
-        missed = [cell_label_row(r) for r, v in verdicts if v == word]
-        if missed:
-            text += f" ({word}: " + "; ".join(missed) + ")"
+    if table.exp.spec.get("per_trial"):
+        text += " (" + "; ".join(f"{c}: {v}: {i}" if i else f"{c}: {v}" for c, (_, (v, i)) in cells.items()
+                                 if v in ROW_VERDICTS) + ")"
+    else:
+        for word in (INCONSISTENT, NOT_REPRODUCED):
+            if missed := [c for c, (_, (v, _)) in cells.items() if v == word]:
+                text += f" ({word}: " + "; ".join(missed) + ")"
     if below:
-        text += f"; {len(below)} rows below the original's budget are not judged"
+        text += f"; {len(below)} cells below the original's budget are not judged"
     return text + "."
 
 

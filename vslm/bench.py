@@ -30,7 +30,7 @@ from tabulate import tabulate
 from torch.profiler import profile
 from torch.utils.flop_counter import FlopCounterMode
 
-from .models import build_model
+from .models import MODELS, build_model
 from .settings import SettingsError, resolve
 from .tasks import Samples, make_task
 from .train import Run, pick_device, to_batch
@@ -87,10 +87,9 @@ def best_of_rounds(steps: dict, seconds: float, rounds: int) -> dict:
 
 
 def plain_loop(settings: dict):
-    """The original's way: python generator per sample, encode and pad each batch
-    (and, for Mamba, the original's sequential scan)."""
-    if settings["model"] == "mamba":
-        settings = {**settings, "scan": "sequential"}
+    """The original's way: python generator per sample, encode and pad each batch, with the model
+    run as the original ran it (its module's ORIGINAL_EXECUTION: for Mamba the sequential scan)."""
+    settings = {**settings, **getattr(MODELS[settings["model"]], "ORIGINAL_EXECUTION", {})}
     task = make_task(settings)
     rng = random.Random(0)
     model = build_model(settings).to(DEVICE)

@@ -17,6 +17,8 @@ METRICS = {
 # a metric's name for reading (the tables' CSVs keep the original's column names)
 LABELS = {"validation_loss": "validation loss", "validation_mask_error%": "mask error %",
           "validation_sample_error%": "sample error %", "train_sample_error%": "train sample error %"}
+SHORT = {"validation_sample_error%": "sample", "validation_mask_error%": "mask", "validation_loss": "loss",
+         "train_sample_error%": "train sample"}  # a metric's name beside a factor ('sample ×1.2')
 NO_REFERENCE = ("train time (minutes)", "throughput")  # hardware-specific: not compared
 SETTING_ALIASES = {"dilation": "dil", "trial": "seed"}
 PER_LAYER = ("dil", "attn")

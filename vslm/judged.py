@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 
 from .claims import Context, check_claims
-from .columns import METRICS
+from .columns import METRICS, SHORT
 from .discussion import discussion
 from .files import read_json, write_json
 from .findings import claims_glance, claims_table, findings, rule_changes
@@ -19,8 +19,6 @@ from .tables import Table, row_id
 from .verdicts import Comparison, Judge, Rules, ratio
 from .wording import Wording
 
-SHORT = {"validation_sample_error%": "sample", "validation_mask_error%": "mask", "validation_loss": "loss",
-         "train_sample_error%": "train sample"}
 MAX_JUDGED_BYTES = 20_000_000  # the file is about 0.3 MB at the claims scale
 
 
@@ -56,10 +54,11 @@ def judge_tables(experiments: dict, rows_by_exp: dict, rules: Rules) -> tuple[Ju
 
 
 def judge_all(experiments: dict, verdicts_path: Path, plan_path: Path, wording_path: Path,
-              root: Path = Path(".")) -> dict:
+              root: Path = Path("."), results: dict | None = None) -> dict:
     """What results/judged.json holds: per table, per row id, the verdict; the noise pools; the summary
-    figure's points; and the article's judged parts (markdown)."""
-    rows = {name: build_rows(e, root) for name, e in experiments.items()}
+    figure's points; and the article's judged parts (markdown). The runs' results: `results` (as
+    `build_rows` takes them) or else those under `root`."""
+    rows = {name: build_rows(e, root, results) for name, e in experiments.items()}
     judge, tables = judge_tables(experiments, rows, Rules.load(verdicts_path))
     plan, say = Plan.load(plan_path), Wording(wording_path)
     claims = check_claims(Context(rows, judge, plan))

@@ -3,21 +3,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .models import build_model, count_params
+from .models import MODELS, build_model, count_params
 from .rundir import load_result
 from .tasks import make_task
 
-# Effective training rate in units of 6 * params * length FLOPs per sample, one thread per job,
-# two jobs side by side on the 2-core development machine (torch 2.13 CPU): fitted to the
-# cpu-scale runs' measured train times (conv, lstm) and `vslm bench` (mamba). Plan estimates only.
-EFFECTIVE_GFLOPS = {"conv": 50.0, "lstm": 38.0, "mamba": 9.5}
-
 
 def estimate_cpu_seconds(settings: dict) -> float:
-    """Rough training cost: 6 FLOPs per parameter and position (forward + backward)."""
+    """Rough training cost: 6 FLOPs per parameter and position (forward + backward), at the model
+    module's EFFECTIVE_GFLOPS: one thread per job, two jobs side by side on the 2-core development
+    machine (torch 2.13 CPU), fitted to the cpu-scale runs' measured train times (conv, lstm) and
+    `vslm bench` (mamba). Plan estimates only."""
     params = count_params(build_model(settings))
     length = make_task(settings).max_length
-    return settings["samples"] * 6 * params * length / (EFFECTIVE_GFLOPS[settings["model"]] * 1e9)
+    return settings["samples"] * 6 * params * length / (MODELS[settings["model"]].EFFECTIVE_GFLOPS * 1e9)
 
 
 def plan_table(experiments: dict, root: Path = Path(".")) -> str:

@@ -49,8 +49,10 @@ class Row:
         return self.values.get(col, []) if col else []
 
 
-def build_rows(exp: Experiment, root: Path = Path(".")) -> list[Row]:
-    """The table's rows with raw numbers (for tables, plots, claims and the article)."""
+def build_rows(exp: Experiment, root: Path = Path("."), results: dict | None = None) -> list[Row]:
+    """The table's rows with raw numbers (for tables, plots, claims and the article): the runs'
+    results from `results` (run key -> result, as `results_at` reads a job's input; a run not in
+    it has none yet) or else read under `root`."""
     ref = reference_rows(exp, root)
     groups = []
     for cell in exp.cells:
@@ -59,9 +61,9 @@ def build_rows(exp: Experiment, root: Path = Path(".")) -> list[Row]:
     rows = []
     for cell, runs in groups:
         settings = runs[0].settings
-        results = {run.key: load_result(run.key, root) for run in runs}
-        done = {k: r for k, r in results.items() if r and r["status"] == "done"}
-        row = Row(cell, settings, [run.key for run in runs], _status(results), list(done))
+        found = {run.key: results.get(run.key) if results is not None else load_result(run.key, root) for run in runs}
+        done = {k: r for k, r in found.items() if r and r["status"] == "done"}
+        row = Row(cell, settings, [run.key for run in runs], _status(found), list(done))
         for col in setting_columns(exp):
             row.display[col] = format_value(SETTING_ALIASES.get(col, col), cell_value(col, settings))
         for col in metric_columns(exp):

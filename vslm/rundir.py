@@ -104,9 +104,19 @@ RESULT_FIELDS = {"done": ("validation_loss", "validation_mask_error%", "validati
 
 
 def load_result(key: str, root: Path = Path(".")) -> dict | None:
+    """Run `key`'s metrics.json under `root` (`read_result`)."""
+    return read_result(Path(root) / RUNS_DIR / key / "metrics.json", key)
+
+
+def results_at(paths) -> dict[str, dict | None]:
+    """The results of the metrics.json paths a job's `snakemake.input` names, by run key (the run
+    directory's name)."""
+    return {Path(p).parent.name: read_result(Path(p), Path(p).parent.name) for p in paths}
+
+
+def read_result(path: Path, key: str) -> dict | None:
     """A run's metrics.json, or None if there is none yet. One that is unreadable, from another
     run or incomplete raises `RunDirError` naming it and how to retrain it."""
-    path = Path(root) / RUNS_DIR / key / "metrics.json"
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read(MAX_RESULT_BYTES + 1)

@@ -10,13 +10,14 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
-from .columns import METRICS, NO_REFERENCE, label, metric_columns, setting_columns
+from .columns import METRICS, NO_REFERENCE, SHORT, label, metric_columns, setting_columns
 from .experiments import Experiment
 from .files import atomic_write
 from .rows import Row
 from .settings import format_samples
 
 VERDICT = "verdict: ours / original [90 % interval] (n ours/original; smallest detectable factor)"
+PARTNER = "ours ÷ original, same rank"  # a per-trial table's row: one trial against one trial
 BELOW = "below budget"
 
 
@@ -76,6 +77,16 @@ class Table:
         found = self.verdicts.get(row_id(row), {})
         return found.get("verdict", ""), found.get("interval", "")
 
+    def partner(self, row: Row) -> str:
+        """A per-trial row's trial over the original's trial of the same rank, on the judged columns
+        (the cell's verdict, from all its trials, is stated once per cell below the table)."""
+        parts = []
+        for col in self.judged:
+            ours, theirs = row.mean(col), row.original.get(col, float("nan"))
+            if theirs > 0 and not np.isnan(ours):
+                parts.append(f"{SHORT[METRICS[col][0]]} ×{ours / theirs:.2g}")
+        return "; ".join(parts)
+
     @property
     def spread(self) -> list[str]:
         """The config's `spread` columns, shown once some row has >= 2 finished trials."""
@@ -114,7 +125,9 @@ class Table:
             if budgets:
                 budget = [format_samples(n) for n in (r.settings["samples"], r.cell.original_samples)]
                 d["samples (original)"] = "{} ({})".format(*budget)
-            if self.judged:
+            if self.judged and self.exp.spec.get("per_trial"):
+                d[PARTNER] = self.partner(r)
+            elif self.judged:
                 verdict, interval = self.verdict(r)
                 d[VERDICT] = f"{verdict}: {interval}" if interval else verdict
             if pending:

@@ -1,8 +1,9 @@
 """Model registry: one module per model. A model module declares its setting keys (`KEYS`),
-`DEFAULTS`, its `VERSION` stamp, its `MODEL` class (built from exactly its
-keys) and optionally `normalize(settings, raw)` and `ORIGINAL_KEYS` (the original's matrix keys
-and their names here, to match a run of the original's code to its cell).
-Adding a model is one module plus its line here."""
+`DEFAULTS`, its `VERSION` stamp, its `MODEL` class (built from exactly its keys) and
+`EFFECTIVE_GFLOPS` (its training rate, for `vslm plan`), and optionally `normalize(settings, raw)`,
+`ORIGINAL_KEYS` (the original's matrix keys and their names here, to match a run of the original's
+code to its cell) and `ORIGINAL_EXECUTION` (settings that run it as the original did, for
+`vslm bench`). Adding a model is one module plus its line here."""
 from __future__ import annotations
 
 import torch.nn as nn

@@ -26,6 +26,7 @@ KEYS = keyed(
 DEFAULTS = {"l": 6, "ch": 64, "ks": 9, "dil": 1, "attn": 0, "qkv": "QK", "attnact": "elu+1",
             "norm": "none", "embedding": "default"}
 VERSION = 1  # bump when a change alters results: exactly this model's runs retrain
+EFFECTIVE_GFLOPS = 50.0  # training rate for `vslm plan`'s estimates (vslm/plan.py says how it was fitted)
 ORIGINAL_KEYS = {k: k for k in ("l", "ch", "ks", "dil", "attn", "qkv")}  # the original's matrix keys: names here
 
 

@@ -13,6 +13,7 @@ KEYS = keyed(
 )
 DEFAULTS = {"l": 6, "ch": 64}
 VERSION = 1  # bump when a change alters results: exactly this model's runs retrain
+EFFECTIVE_GFLOPS = 38.0  # training rate for `vslm plan`'s estimates (vslm/plan.py says how it was fitted)
 
 
 class LSTMText(nn.Module):

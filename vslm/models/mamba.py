@@ -31,6 +31,8 @@ KEYS = keyed(
 )
 DEFAULTS = {"l": 6, "ch": 32, "d_state": 16, "dtinit": "torch", "scan": "fused"}
 VERSION = 1  # bump when a change alters results: exactly this model's runs retrain
+EFFECTIVE_GFLOPS = 9.5  # training rate for `vslm plan`'s estimates (vslm/plan.py says how it was fitted)
+ORIGINAL_EXECUTION = {"scan": "sequential"}  # how the original ran it (`vslm bench`'s plain loop)
 
 
 class RMSNorm(nn.Module):

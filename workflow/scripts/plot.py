@@ -4,8 +4,10 @@ from vslm.experiments import read_records
 from vslm.logs import logged
 from vslm.plots import plot_experiment
 from vslm.rows import build_rows
+from vslm.rundir import results_at
 from vslm.tables import Table
 
 with logged(snakemake.log[0]):
     (exp,) = read_records([snakemake.input.spec]).values()
-    plot_experiment(Table(exp, build_rows(exp)), snakemake.output.png, snakemake.output.svg)
+    rows = build_rows(exp, results=results_at(snakemake.input.runs))
+    plot_experiment(Table(exp, rows), snakemake.output.png, snakemake.output.svg)
