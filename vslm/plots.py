@@ -124,8 +124,9 @@ def plot_experiment(table: Table, png: Path, svg: Path, root: Path = Path(".")) 
     for ax in axes[-1]:
         ax.set_xlabel("training samples")
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x / 1e6:g}M"))
-    fig.suptitle(f"{exp.name}: {exp.spec['title']} (stars: the original's final value at its budget; "
-                 "dashed: trained below it)")
+    notes = (["stars: the original's final value at its budget"] if any(originals.values()) else []) + \
+        (["dashed: trained below it"] if below else [])
+    fig.suptitle(f"{exp.name}: {exp.spec['title']}" + (f" ({'; '.join(notes)})" if notes else ""))
     fig.tight_layout()
     save_figure(fig, png, svg)
 
