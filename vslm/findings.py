@@ -48,11 +48,13 @@ def findings(claims: list[Claim], judge: Judge, rows: dict, plan: Plan, root: Pa
     here = [(c, n) for c in trainer_comparison(original_runs(root), judge, rows) if (n := nearer(c))]
     if here:
         near = [c["label"] for c, n in here if n[2] == "ours"]
+        other = [f"{c['label']}, where ours and the reported are ×{max(n[1] / n[0], n[0] / n[1]):.3g} apart"
+                 for c, n in here if n[2] != "ours"]
         ranks = [f"{c['label']} {r.k + 1} of {r.n + 1} (P = {r.p:.2g})" for c, _ in here if (r := lucky_rank(c))]
         out.append(f"- **The original's own code, run here**, lands nearer our numbers than its reported ones in "
-                   f"{len(near)} of {len(here)} cells. The reported value's rank among all CPU runs of its cell "
-                   f"(ours and its code's; 1 = the lowest value): {'; '.join(ranks)} "
-                   "([the trainer](#the-originals-own-trainer-run-here)).")
+                   f"{len(near)} of {len(here)} cells" + (f" (not in {'; '.join(other)})" if other else "") +
+                   ". The reported value's rank among all CPU runs of its cell (ours and its code's; 1 = the "
+                   f"lowest value): {'; '.join(ranks)} ([the trainer](#the-originals-own-trainer-run-here)).")
     out.append("- **The shift.** Our validation loss against the original's: " + "; ".join(
         f"{group} originals, higher in {s.worse} of {s.cells} cells, ×{s.geomean:.3g} geometric mean (Wilcoxon "
         f"p = {s.p:.2g})" + (f", seed 1 alone ×{s.seed1:.3g}, seeds ≥ 2 ×{s.later:.3g} over the {s.paired} cells "
