@@ -36,11 +36,12 @@ def _counts(counter: Counter, unit: str = "") -> str:
     return " / ".join(f"{k}{unit}" + (f" ({n} rows)" if len(counter) > 1 else "") for k, n in sorted(counter.items()))
 
 
-def provenance(experiments: dict, root: Path) -> str:
-    """Devices, torch versions, code commits, dates and summed training time of the finished runs."""
+def provenance(experiments: dict, results: dict) -> str:
+    """Devices, torch versions, code commits, dates and summed training time of the finished runs
+    (`results`: run key -> result)."""
     devices, torches, commits, dates, seconds, dirty = Counter(), Counter(), Counter(), [], 0.0, 0
     for key in all_runs(experiments):
-        r = load_result(key, root)
+        r = results.get(key)
         if r and "provenance" in r:
             p = r["provenance"]
             devices[f"{p['device']} {p['device_name']}"] += 1
@@ -174,8 +175,8 @@ def glossary(terms: dict) -> list[str]:
             + ".", ""]
 
 
-def run_details(tables: dict[str, Table], experiments: dict, root: Path) -> list[str]:
-    out = ["## Run details", "", provenance(experiments, root), "", "Training time, throughput "
+def run_details(tables: dict[str, Table], experiments: dict, results: dict) -> list[str]:
+    out = ["## Run details", "", provenance(experiments, results), "", "Training time, throughput "
            "(hardware-specific) and run keys (directories under `results/runs/`) of every row.", ""]
     for name, table in tables.items():
         frame = table.details()
@@ -185,15 +186,19 @@ def run_details(tables: dict[str, Table], experiments: dict, root: Path) -> list
 
 def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_path: Path,
                   sections_path: Path, wording_path: Path, judged_path: Path, table_files: dict, plots: dict,
-                  receptive: Path, summary: Path, root: Path = Path(".")) -> None:
+                  receptive: Path, summary: Path, results: dict | None = None, root: Path = Path(".")) -> None:
     """`table_files`, `plots`: experiment name -> its markdown table and png (the rules' outputs);
     `judged_path`: the judging job's file (results/judged.json), whose verdicts and judged parts the
-    article shows."""
+    article shows; `results`: the runs' results (`vslm.rundir.results_at` of the job's input), or
+    else read under `root` (as are the curves and validation examples)."""
     md_dir = Path(md_path).parent
     texts = yaml.safe_load(read_text(sections_path)) or {}
     judged = read_judged(judged_path)
     parts = judged["markdown"]
-    tables = {name: Table(e, build_rows(e, root), judged["rows"].get(name, {})) for name, e in experiments.items()}
+    if results is None:
+        results = {key: load_result(key, root) for key in all_runs(experiments)}
+    tables = {name: Table(e, build_rows(e, root, results), judged["rows"].get(name, {}))
+              for name, e in experiments.items()}
     say = Wording(wording_path)
     out = ["# Very Small Language Models, reproduced", "", say("intro"), "", f"Scale: **{scale}** ({note}).", ""]
     out += [parts["findings"], parts["glance"], *glossary(texts.get("glossary") or {})]
@@ -218,7 +223,7 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
             out += [text["after"].strip(), ""]
         if section in parts["sections"]:
             out.append(parts["sections"][section])
-    out += [parts["discussion"]] + run_details(tables, experiments, root)
+    out += [parts["discussion"]] + run_details(tables, experiments, results)
     text = "\n".join(out) + "\n"
     atomic_write(Path(md_path), text)
     atomic_write(Path(html_path), to_html(text, md_dir, [Path(root) / "results", md_dir]))

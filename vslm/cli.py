@@ -195,8 +195,7 @@ def cmd_draft(a) -> None:
     summary_figure(judged["points"], judged["margin"], out / "plots" / "summary.png", out / "plots" / "summary.svg")
     write_article(experiments, scale, config["scales"][scale].get("note", ""), out / "article.md",
                   out / "article.html", root / SECTIONS, root / WORDING, out / "judged.json", table_files,
-                  plots,
-                  out / "plots" / "receptive-field.png", out / "plots" / "summary.png", root)
+                  plots, out / "plots" / "receptive-field.png", out / "plots" / "summary.png", root=root)
     print(f"draft written to {out / 'article.md'} and {out / 'article.html'}")
 
 

@@ -4,6 +4,7 @@ from vslm.article import write_article
 from vslm.experiments import read_records
 from vslm.files import read_json
 from vslm.logs import logged
+from vslm.rundir import results_at
 
 with logged(snakemake.log[0]):
     experiments = read_records(snakemake.input.experiments)
@@ -12,4 +13,4 @@ with logged(snakemake.log[0]):
                   snakemake.input.sections, snakemake.input.wording,
                   snakemake.input.judged, dict(zip(experiments, snakemake.input.tables)),
                   dict(zip(experiments, snakemake.input.plots)), snakemake.input.receptive_field,
-                  snakemake.input.summary)
+                  snakemake.input.summary, results_at(snakemake.input.runs))
