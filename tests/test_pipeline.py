@@ -20,7 +20,7 @@ from vslm.judged import judge_tables
 from vslm.keys import ConfigError
 from vslm.rows import build_rows
 from vslm.rundir import results_at
-from vslm.tables import PARTNER, VERDICT, Table
+from vslm.tables import PARTNER, VERDICT, Table, mean_sd
 from vslm.verdicts import Rules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,14 +113,21 @@ def test_table_means_std_pending_and_reference(tmp_path):
                         "model_params": 229632, "train_time_s": 60.0, "throughput": 10.0}})
     rows = build_rows(exp, tmp_path)
     frame = judged(exp, rows).frame().set_index("attnact")
-    assert frame.loc["elu+1", "validation_sample_error%"] == "4 ± 2.74 (1–8, 5)"  # sd with ddof=1
-    assert frame.loc["elu+1", "validation_sample_error% (original)"] == "0.677 ± 0.347 (0.199–1.05, 5)"
+    assert frame.loc["elu+1", "validation_sample_error%"] == "4.0 ± 2.7 (1–8, 5)"  # sd with ddof=1
+    assert frame.loc["elu+1", "validation_sample_error% (original)"] == "0.68 ± 0.35 (0.199–1.05, 5)"
     # ours 1-8 % against the original's 0.2-1.05 %: the interval of the odds ratio lies above 2
     assert frame.loc["elu+1", VERDICT].startswith("not reproduced: sample ×")
     assert frame.loc["elu+1", "status"] == "done"
     assert frame.loc["dpfp", "status"] == "5 pending" and frame.loc["dpfp", "validation_sample_error%"] == ""
     assert place_line(Table(exp, rows)) == ("The original's value among our trials (min to max), "
                                             "sample error %: below ours in 1 of 1 rows (attnact=elu+1).")
+
+
+@pytest.mark.parametrize("mean, sd, shown", [(0.000424, 0.000146, "0.00042 ± 0.00015"), (99.0, 0.198, "99.0 ± 0.20"),
+                                             (0.199, 0.0021, "0.199 ± 0.0021"), (123456, 789, "123000 ± 790")])
+def test_a_mean_is_no_finer_than_its_spread(mean, sd, shown):
+    """The sd to two significant figures, the mean to the same decimal place, at most three figures."""
+    assert mean_sd("validation loss", mean, sd) == shown
 
 
 def test_a_per_trial_table_pairs_trials_by_rank_and_counts_cells(tmp_path):

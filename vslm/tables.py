@@ -3,6 +3,7 @@ row's verdict as the judging job (`vslm.judged`) found it. The markdown/CSV tabl
 article section read it."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,16 @@ def _fmt(col: str, v) -> str:
     return f"{v:.3g}"  # three significant figures: the trials differ in the second
 
 
+def mean_sd(col: str, mean: float, sd: float) -> str:
+    """'mean ± sd' with the sd to two significant figures and the mean no finer than it (and at most
+    three significant figures): 0.000424 ± 0.000146 -> '0.00042 ± 0.00015'."""
+    if not (sd > 0 and math.isfinite(sd) and math.isfinite(mean)) or col in ("model params", *NO_REFERENCE):
+        return f"{_fmt(col, mean)} ± {_fmt(col, sd)}"
+    place = math.floor(math.log10(sd)) - 1  # the decimal exponent of the sd's second figure
+    mean_place = max(place, math.floor(math.log10(abs(mean))) - 2) if mean else place
+    return f"{round(mean, -mean_place):.{max(0, -mean_place)}f} ± {round(sd, -place):.{max(0, -place)}f}"
+
+
 def spread_cell(col: str, values: list) -> str:
     """One cell for a metric over trials: 'mean ± sd (min–max, n)', 'v in n of n' where every trial
     gave the same value, or the value of a lone trial."""
@@ -41,8 +52,7 @@ def spread_cell(col: str, values: list) -> str:
     v = np.asarray(values, dtype=float)
     if np.all(v == v[0]):
         return f"{_fmt(col, v[0])} in {len(v)} of {len(v)}"
-    return (f"{_fmt(col, v.mean())} ± {_fmt(col, v.std(ddof=1))} "
-            f"({_fmt(col, v.min())}–{_fmt(col, v.max())}, {len(v)})")
+    return f"{mean_sd(col, v.mean(), v.std(ddof=1))} ({_fmt(col, v.min())}–{_fmt(col, v.max())}, {len(v)})"
 
 
 @dataclass
@@ -94,13 +104,13 @@ class Table:
 
     def _original_cell(self, r: Row, col: str) -> str:
         """The original's value, with its trials' sd, range and count where its table gives them."""
-        value = _fmt(col, r.original.get(col, float("nan")))
+        mean = r.original.get(col, float("nan"))
         if col not in r.original_range and col not in r.original_std:
-            return value
-        sd = f" ± {_fmt(col, r.original_std[col])}" if col in r.original_std else ""
+            return _fmt(col, mean)
+        value = mean_sd(col, mean, r.original_std[col]) if col in r.original_std else _fmt(col, mean)
         lo, hi = r.original_range.get(col, (None, None))
         span = f"{_fmt(col, lo)}–{_fmt(col, hi)}, " if lo is not None else ""
-        return f"{value}{sd} ({span}{self.exp.original_trials})"
+        return f"{value} ({span}{self.exp.original_trials})"
 
     def frame(self) -> pd.DataFrame:
         """The displayed comparison, at most a dozen columns: settings; per metric ours beside the
