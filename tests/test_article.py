@@ -183,3 +183,15 @@ def test_the_findings_agree_with_the_sections_they_sum_up():
             f"reproduce" in found)
     for group, (cells, worse, geomean, _) in shift_rows().items():
         assert f"{group} originals, higher in {worse} of {cells} cells, {geomean} geometric mean" in found
+
+
+def test_every_figure_has_a_caption_naming_its_rule_and_script():
+    lines = ARTICLE.splitlines()
+    figures = [i for i, line in enumerate(lines) if line.startswith("![")]
+    assert len(figures) >= len(CONFIG["experiments"]) + 2  # a plot per experiment, the summary, the receptive field
+    for i in figures:
+        caption = next(line for line in lines[i + 1:] if line.strip())
+        rule = re.search(r"Drawn by the `(\w+)` rule \(`workflow/scripts/(\w+)\.py`\)", caption)
+        assert rule, lines[i]
+        assert f"rule {rule[1]}:" in (ROOT / "workflow" / "rules" / "report.smk").read_text()
+        assert (ROOT / "workflow" / "scripts" / f"{rule[2]}.py").exists()

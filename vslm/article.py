@@ -132,9 +132,9 @@ def cell_label_row(row: Row) -> str:
                     if below else "")
 
 
-def section_markdown(table: Table, table_md: str, links: dict, root: Path) -> str:
+def section_markdown(table: Table, table_md: str, links: dict, caption: str, root: Path) -> str:
     """`table_md`: the table rule's markdown; `links`: the plot's and the runs folder's paths
-    relative to the article; `root`: the repository the runs are in."""
+    relative to the article; `caption`: the plot's; `root`: the repository the runs are in."""
     exp, rows = table.exp, table.rows
     done = sum(r.trials for r in rows)
     total = sum(len(r.keys) for r in rows)
@@ -147,7 +147,7 @@ def section_markdown(table: Table, table_md: str, links: dict, root: Path) -> st
     for line in (summary_line(table), place_line(table), first_below_line(table, root)):
         if line:
             parts += [line, ""]
-    parts += [f"![{exp.name} error curves]({links['plot']})", ""]
+    parts += [f"![{exp.name} error curves]({links['plot']})", "", caption, ""]
     finished = [r for r in rows if r.trials]
     if finished and exp.spec.get("examples"):
         for label, r in (("worst", finished[0]), ("best", finished[-1])):
@@ -209,7 +209,8 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
         table = read_text(table_files[name])
         links = {"plot": os.path.relpath(plots[name], md_dir), "runs_root": Path(root) / RUNS_DIR,
                  "runs": os.path.relpath(Path(root) / RUNS_DIR, md_dir)}
-        sections.setdefault(e.spec["section"], []).append(section_markdown(tables[name], table, links, root))
+        sections.setdefault(e.spec["section"], []).append(
+            section_markdown(tables[name], table, links, say("plot_caption", name=name), root))
     for section, section_parts in sections.items():
         out += [f"## {section}", ""]
         text = texts.get(section) or {}
@@ -217,7 +218,7 @@ def write_article(experiments: dict, scale: str, note: str, md_path: Path, html_
             out += [text["text"].strip(), ""]
         if text.get("receptive_field"):
             out += [text["receptive_field"].strip(), "",
-                    f"![receptive field]({os.path.relpath(receptive, md_dir)})", ""]
+                    f"![receptive field]({os.path.relpath(receptive, md_dir)})", "", say("receptive_caption"), ""]
         out += section_parts
         if text.get("after"):
             out += [text["after"].strip(), ""]
