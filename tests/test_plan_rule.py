@@ -14,7 +14,7 @@ from vslm.plan_rule import Plan, judge_condition, pocock_alpha
 from vslm.rows import Row
 from vslm.settings import resolve
 from vslm.trainer_runs import Rank
-from vslm.verdicts import FAILS, HOLDS, UNDECIDED, Judge, Rules
+from vslm.verdicts import FAILS, HOLDS, UNDECIDED, Judge, Rules, ratio
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = Rules.load(ROOT / "workflow" / "verdicts.yaml")
@@ -117,3 +117,9 @@ def test_the_tf32_arm_is_tested_only_when_both_arms_are_complete_and_never_judge
     experiments = {name: Experiment(name, {"trials": 1}, []) for name in full}
     judge = Judge(RULES, experiments, full)
     assert all(side.raw != tf32 for side in judge.ours.values())
+
+
+@pytest.mark.parametrize("factor, shown", [(1.03, "1.03"), (0.96, "0.96"), (1.002, "1"), (2.345, "2.3"), (250.4, "250"),
+                                           (0.004, "1/250")])
+def test_a_factor_is_printed_without_an_exponent_and_apart_from_1(factor, shown):
+    assert ratio(factor) == shown

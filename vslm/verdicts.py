@@ -165,11 +165,15 @@ class Comparison:
 
 
 def ratio(v: float) -> str:
-    """A factor without an exponent: 2 significant figures from 0.01 to 100, whole numbers above,
-    1/N below."""
+    """A factor without an exponent: 2 significant figures from 0.01 to 100 (3 where 2 would read
+    as 1 for a factor that is not), whole numbers above, 1/N below."""
     if not math.isfinite(v) or v <= 0:
         return "?" if not math.isfinite(v) else "0"
-    return f"{v:,.0f}" if v >= 100 else f"{v:.2g}" if v >= 0.01 else f"1/{1 / v:,.0f}"
+    if v >= 100:
+        return f"{v:,.0f}"
+    if v < 0.01:
+        return f"1/{1 / v:,.0f}"
+    return f"{v:.3g}" if f"{v:.2g}" == "1" and abs(v - 1) >= 0.005 else f"{v:.2g}"
 
 
 class Judge:
