@@ -16,7 +16,7 @@ from .claims import Claim, matches
 from .columns import label
 from .plan_rule import Plan, trials_by_seed
 from .rundir import load_result
-from .trainer_runs import geo, lucky_rank, nearer, original_runs, trainer_comparison
+from .trainer_runs import geo, lucky_rank, nearer
 from .verdicts import FAITHFUL, LOSS, ROW_VERDICTS, Judge, distinct_cells, identity
 from .wording import Wording
 
@@ -217,10 +217,11 @@ def shift_lines(shifts: dict[str, Shift], say: Wording) -> list[str]:
     return out + [""]
 
 
-def discussion(claims: list[Claim], judge: Judge, rows_by_exp: dict, plan: Plan, say: Wording,
+def discussion(claims: list[Claim], judge: Judge, rows_by_exp: dict, plan: Plan, say: Wording, here: list[dict],
                root: Path) -> list[str]:
     """The 'How sure we can be' section: rules, noise, verdict counts, the stopping rule, the shift,
-    the original's trainer here, the plan's tests, and the claims' undecided and failed conditions."""
+    the original's trainer here (`here`: `trainer_comparison`'s cells), the plan's tests, and the
+    claims' undecided and failed conditions."""
     rules = judge.rules
     out = ["## How sure we can be", "",
            say("how_sure", level=f"{rules.level:.0%}", own_sd=rules.own_sd, margin_low=f"{math.exp(-rules.margin):.2g}",
@@ -232,7 +233,6 @@ def discussion(claims: list[Claim], judge: Judge, rows_by_exp: dict, plan: Plan,
     out += [f"| {g} | " + " | ".join(str(counts[g][v]) for v in ROW_VERDICTS) + " |" for g in counts] + [""]
     out += plan_lines(claims, plan, root)
     out += shift_lines(shift(judge, rows_by_exp), say)
-    here = trainer_comparison(original_runs(root), judge, rows_by_exp)
     if here:
         cpus = ", ".join(sorted(set().union(*(c["cpus"] for c in here))))
         out += ["### The original's own trainer, run here", "",

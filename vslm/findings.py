@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from pathlib import Path
 
 from .claims import Claim
 from .discussion import cell_verdicts, shift, tf32_sentence, tf32_test
 from .plan_rule import Plan
-from .trainer_runs import lucky_rank, nearer, original_runs, trainer_comparison
+from .trainer_runs import lucky_rank, nearer
 from .verdicts import CONSISTENT, FAILS, HOLDS, INCONSISTENT, NOT_REPRODUCED, REPRODUCED, UNDECIDED, Judge
 from .wording import Wording
 
@@ -30,8 +29,9 @@ def claim_counts(claims: list[Claim]) -> str:
 REVISED_AFTER = re.compile(r"after the [^;]*(seen|numbers)|had been seen")
 
 
-def findings(claims: list[Claim], judge: Judge, rows: dict, plan: Plan, root: Path) -> list[str]:
-    """'What we found': a few plain sentences, each with its number and the section it comes from."""
+def findings(claims: list[Claim], judge: Judge, rows: dict, plan: Plan, here: list[dict]) -> list[str]:
+    """'What we found': a few plain sentences, each with its number and the section it comes from
+    (`here`: the original's trainer beside ours, `trainer_comparison`'s cells)."""
     cells = cell_verdicts(judge, rows)
     held = [str(c.number) for c in claims if c.verdict == HOLDS]
     open_ = [str(c.number) for c in claims if c.verdict == UNDECIDED]
@@ -45,7 +45,7 @@ def findings(claims: list[Claim], judge: Judge, rows: dict, plan: Plan, root: Pa
                f"original is a mean of several trials, {many[REPRODUCED]} reproduce within "
                f"×{math.exp(judge.rules.margin):.2g}, {many[NOT_REPRODUCED]} do not and {many[UNDECIDED]} are "
                "undecided ([how sure](#how-sure-we-can-be)).")
-    here = [(c, n) for c in trainer_comparison(original_runs(root), judge, rows) if (n := nearer(c))]
+    here = [(c, n) for c in here if (n := nearer(c))]
     if here:
         near = [c["label"] for c, n in here if n[2] == "ours"]
         other = [f"{c['label']}, where ours and the reported are ×{max(n[1] / n[0], n[0] / n[1]):.3g} apart"

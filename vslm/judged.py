@@ -16,6 +16,7 @@ from .plan_rule import Plan
 from .rows import Row, build_rows
 from .summary import summary_points
 from .tables import Table, row_id
+from .trainer_runs import original_runs, trainer_comparison
 from .verdicts import Comparison, Judge, Rules, ratio
 from .wording import Wording
 
@@ -62,6 +63,7 @@ def judge_all(experiments: dict, verdicts_path: Path, plan_path: Path, wording_p
     judge, tables = judge_tables(experiments, rows, Rules.load(verdicts_path))
     plan, say = Plan.load(plan_path), Wording(wording_path)
     claims = check_claims(Context(rows, judge, plan))
+    here = trainer_comparison(original_runs(root), judge, rows)
     sections = {}
     for c in claims:
         sections.setdefault(c.section, []).append(c)
@@ -73,10 +75,10 @@ def judge_all(experiments: dict, verdicts_path: Path, plan_path: Path, wording_p
         "points": summary_points(judge, rows),
         "claims": [{"number": c.number, "verdict": c.verdict, "old rule": c.old_verdict} for c in claims],
         "markdown": {
-            "findings": "\n".join(findings(claims, judge, rows, plan, root)),
+            "findings": "\n".join(findings(claims, judge, rows, plan, here)),
             "glance": "\n".join(claims_glance(claims, say)),
             "sections": {s: "\n".join(claims_table(cs)) for s, cs in sections.items()},
-            "discussion": "\n".join(discussion(claims, judge, rows, plan, say, root)
+            "discussion": "\n".join(discussion(claims, judge, rows, plan, say, here, root)
                                     + rule_changes(claims, judge.rules.history)),
         },
     }
