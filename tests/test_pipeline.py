@@ -14,6 +14,7 @@ from snakemake.utils import validate
 
 from vslm.article import place_line, summary_line
 from vslm.config import check_experiments
+from vslm.curves import read_curve
 from vslm.experiments import all_runs, load_config
 from vslm.files import write_json
 from vslm.judged import judge_tables
@@ -168,6 +169,13 @@ def test_rows_read_the_results_a_job_is_handed():
                                                                 for r in build_rows(exp, ROOT)]
     assert any(r.done_keys for r in handed)
     assert not any(r.done_keys for r in build_rows(exp, ROOT, results={}))
+
+
+def test_curves_read_the_files_a_job_is_handed():
+    key = next(p.parent.name for p in sorted((ROOT / "results" / "runs").glob("*/curve.csv")))
+    path = ROOT / "results" / "runs" / key / "curve.csv"
+    assert read_curve(key, ROOT, {key: path}).equals(read_curve(key, ROOT))
+    assert read_curve(key, ROOT, {}) is None  # a curve the job was not handed is not read
 
 
 def test_original_place_only_where_the_original_has_a_value(tmp_path):

@@ -35,17 +35,22 @@ def check_curve(path: Path) -> str | None:
     return None
 
 
-def read_all_curve(key: str, root: Path = Path(".")) -> pd.DataFrame | None:
-    """A run's curve.csv (training and validation rows), or None if missing or unreadable."""
-    path = Path(root) / RUNS_DIR / key / "curve.csv"
-    if check_curve(path):
+def read_curve_file(path: Path | None) -> pd.DataFrame | None:
+    """A curve.csv (training and validation rows), or None if missing or unreadable."""
+    if path is None or check_curve(Path(path)):
         return None
     return pd.read_csv(path)
 
 
-def read_curve(key: str, root: Path = Path(".")) -> pd.DataFrame | None:
-    """A run's validation rows."""
-    frame = read_all_curve(key, root)
+def read_all_curve(key: str, root: Path = Path(".")) -> pd.DataFrame | None:
+    """Run `key`'s curve.csv under `root`."""
+    return read_curve_file(Path(root) / RUNS_DIR / key / "curve.csv")
+
+
+def read_curve(key: str, root: Path = Path("."), paths: dict | None = None) -> pd.DataFrame | None:
+    """A run's validation rows: from `paths` (run key -> curve.csv, a job's input) where given, else
+    under `root`."""
+    frame = read_curve_file(paths.get(key)) if paths is not None else read_all_curve(key, root)
     return None if frame is None else frame[frame["split"] == "validation"]
 
 

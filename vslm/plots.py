@@ -73,10 +73,12 @@ def _originals(table: Table) -> dict:
     return out
 
 
-def plot_experiment(table: Table, png: Path, svg: Path, root: Path = Path(".")) -> None:
+def plot_experiment(table: Table, png: Path, svg: Path, root: Path = Path("."),
+                    curve_files: dict | None = None) -> None:
     """One row of three panels per group of at most MAX_LINES lines, legends beside the panels;
     every line its own colour across the whole figure, dashed and labelled with its budget where it
-    trained below the original's; the curves from the runs under `root`."""
+    trained below the original's; the curves from `curve_files` (run key -> curve.csv, the job's input)
+    where given, else from the runs under `root`."""
     exp = table.exp
     groups = _groups(exp, _lines(exp))
     originals = {} if exp.spec.get("per_trial") else _originals(table)
@@ -90,7 +92,7 @@ def plot_experiment(table: Table, png: Path, svg: Path, root: Path = Path(".")) 
         for label, keys in group:
             color = palette[(2 * index) % 20 if index < 10 else (2 * index + 1) % 20]
             index += 1
-            curves = [c for c in (read_curve(k, root) for k in keys) if c is not None and len(c)]
+            curves = [c for c in (read_curve(k, root, curve_files) for k in keys) if c is not None and len(c)]
             if not curves:
                 continue
             cell = label.split(" trial ")[0]  # per-trial lines are labelled '<cell> trial <k>'
