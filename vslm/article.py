@@ -73,19 +73,19 @@ def summary_line(table: Table) -> str:
     (a per-trial table shows a cell in several rows, and states each cell's verdict here); cells
     below the original's budget are listed apart and not counted."""
     cols = table.judged
-    cells = {cell_label_row(r): (r, table.verdict(r)) for r in table.rows if r.trials}
-    below = [c for c, (_, (v, _)) in cells.items() if v == BELOW]
-    judged = Counter(v for _, (v, _) in cells.values() if v in ROW_VERDICTS)
+    cells = {cell_label_row(r): table.verdict(r) for r in table.rows if r.trials}  # cell -> (verdict, interval)
+    below = [c for c, (v, _) in cells.items() if v == BELOW]
+    judged = Counter(v for v, _ in cells.values() if v in ROW_VERDICTS)
     if not judged and not below:
         return ""
     text = (f"Verdicts ({', '.join(map(label, cols))}; cells at the original budget, each from all our trials): " +
             ", ".join(f"{judged[v]} {v}" for v in ROW_VERDICTS if judged[v]))
     if table.exp.spec.get("per_trial"):
-        text += " (" + "; ".join(f"{c}: {v}: {i}" if i else f"{c}: {v}" for c, (_, (v, i)) in cells.items()
+        text += " (" + "; ".join(f"{c}: {v}: {i}" if i else f"{c}: {v}" for c, (v, i) in cells.items()
                                  if v in ROW_VERDICTS) + ")"
     else:
         for word in (INCONSISTENT, NOT_REPRODUCED):
-            if missed := [c for c, (_, (v, _)) in cells.items() if v == word]:
+            if missed := [c for c, (v, _) in cells.items() if v == word]:
                 text += f" ({word}: " + "; ".join(missed) + ")"
     if below:
         text += f"; {len(below)} cells below the original's budget are not judged"
